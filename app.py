@@ -1,0 +1,150 @@
+"""Team Ops Assistant: the app factory and the command line.
+
+    python app.py [--host H] [--port P]        serve (PORT is honoured when --port is absent)
+    python app.py try TEXT [--tz Z] [--team Z,Z] [--now ISO]   print the reply the assistant would send
+    python app.py parse [--tz Z] [--now ISO] [TEXT]           time mentions as JSON (batch from stdin)
+    python app.py set-webhook --url https://HOST             point Telegram at this service
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+import falcon.asgi
+
+import handlers
+from handlers import health, telegram, verify
+from teamops import config as config_module
+from teamops.assistant import Assistant
+from teamops.store import Store
+from teamops.worker import Worker
+
+log = logging.getLogger("teamops")
+
+
+class Lifecycle:
+    """Starts index creation and the inbox worker after the server is up; stops them on exit.
+
+    Nothing here delays the first response: /health answers while indexes are still being made.
+    """
+
+    def __init__(self, store: Store, worker: Worker):
+        self.store = store
+        self.worker = worker
+        self._boot: asyncio.Task | None = None
+
+    async def process_startup(self, scope, event):
+        self._boot = asyncio.create_task(self._start())
+
+    async def _start(self):
+        delay = 0.5
+        while True:
+            try:
+                await self.store.ensure_indexes()
+                break
+            except Exception as exc:  # database not reachable yet: keep serving, keep trying
+                log.warning("creating indexes failed (%s); retrying in %.0fs", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+        self.worker.start()
+
+    async def process_shutdown(self, scope, event):
+        if self._boot is not None:
+            self._boot.cancel()
+        await self.worker.stop()
+        await self.store.close()
+
+
+def create_app(config: config_module.Config | None = None) -> falcon.asgi.App:
+    config = config or config_module.load()
+    store = Store(config.mongodb_uri, config.mongodb_db)
+    senders = {}
+    if config.telegram_bot_token:
+        from teamops.senders.telegram import TelegramSender
+
+        senders["telegram"] = TelegramSender(config.telegram_api_base, config.telegram_bot_token, config.send_timeout_seconds)
+    worker = Worker(store, Assistant(store, config), senders, config.inbox_lease_seconds, config.inbox_max_attempts)
+
+    app = falcon.asgi.App(middleware=[Lifecycle(store, worker)])
+    handlers.use_msgspec(app)
+    handlers.install_error_handlers(app)
+    app.add_route("/health", health.Health())
+    app.add_route("/ready", health.Ready(store))
+    app.add_route("/hooks/telegram", telegram.TelegramWebhook(config, store, worker))
+    app.add_route("/verify", verify.VerifyPage(config, store))
+    app.add_route("/api/verify", verify.VerifyApi(config, store, worker))
+    app.add_route("/api/cities", verify.CitySearch())
+    app.add_route("/static/{name}", verify.Static())
+    return app
+
+
+def serve(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="app.py", description="Run the Team Ops Assistant web service.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=None, help="default: $PORT, else 8000")
+    args = parser.parse_args(argv)
+    port = args.port if args.port is not None else int(os.environ.get("PORT") or 8000)
+    env = dict(os.environ)
+    env.setdefault("PORT", str(port))
+    try:
+        config = config_module.load(env)
+    except config_module.ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    from teamops import logs
+
+    logs.setup(config.log_level)
+    if config.embedded:
+        from dataclasses import replace
+
+        from teamops import embedded_db
+
+        try:
+            uri, _process = embedded_db.start(config.data_dir)
+        except config_module.ConfigError as exc:
+            print(f"configuration error: {exc}", file=sys.stderr)
+            return 2
+        config = replace(config, mongodb_uri=uri)
+    if not config.telegram_enabled:
+        log.info("telegram is not configured (TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET): /hooks/telegram answers 503")
+    log.info("serving on http://%s:%d (health: /health)", args.host, port)
+    import uvicorn
+
+    uvicorn.run(
+        create_app(config),
+        host=args.host,
+        port=port,
+        access_log=False,  # query strings carry verification tokens; we log our own lines
+        log_level="warning",
+        lifespan="on",
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else ""
+    if command == "try":
+        from teamops import cli
+
+        return cli.try_command(argv[1:])
+    if command == "parse":
+        from teamops import parse_cli
+
+        return parse_cli.main(argv[1:])
+    if command == "set-webhook":
+        from teamops import cli
+
+        return cli.set_webhook(argv[1:])
+    if command == "serve":
+        argv = argv[1:]
+    return serve(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

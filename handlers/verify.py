@@ -1,0 +1,147 @@
+"""The verification page and its API: GET /verify, POST /api/verify, GET /api/cities, /static/*.
+
+A person arrives with a signed link from the chat, the page reads the zone from their browser, and
+one click stores it. The token check and the store write live here; the page is static files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+import falcon
+import msgspec
+
+from handlers import bad_request, decode_error, read_body
+from teamops import tokens
+from teamops.events import ZoneVerified, to_doc
+
+log = logging.getLogger("teamops.verify")
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8",
+                 ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+}
+
+
+class VerifyRequest(msgspec.Struct):
+    token: str = ""
+    tz_iana: str = ""
+
+
+_decode_request = msgspec.json.Decoder(VerifyRequest).decode
+
+
+@lru_cache(maxsize=None)
+def _static(name: str) -> bytes:
+    return (STATIC_DIR / name).read_bytes()
+
+
+@lru_cache(maxsize=1)
+def known_zones() -> frozenset[str]:
+    from zoneinfo import available_timezones
+
+    return frozenset(available_timezones())
+
+
+def _secure(resp) -> None:
+    for name, value in PAGE_HEADERS.items():
+        resp.set_header(name, value)
+
+
+def _error_page(resp, reason: str) -> None:
+    resp.status = falcon.HTTP_400
+    resp.content_type = falcon.MEDIA_HTML
+    page = _static("verify_error.html").decode("utf-8").replace("{{reason}}", html.escape(reason))
+    resp.text = page
+
+
+class VerifyPage:
+    def __init__(self, config, store):
+        self.secret = config.verify_token_secret
+        self.store = store
+
+    async def on_get(self, req, resp):
+        _secure(resp)
+        token = req.get_param("token") or ""
+        try:
+            claims = tokens.check(self.secret, token)
+        except tokens.TokenError as exc:
+            _error_page(resp, str(exc))
+            return
+        if await self.store.token_spent(claims.n):
+            _error_page(resp, "This link has already been used.")
+            return
+        resp.content_type = falcon.MEDIA_HTML
+        resp.data = _static("verify.html")
+
+
+class VerifyApi:
+    def __init__(self, config, store, worker):
+        self.secret = config.verify_token_secret
+        self.max_body = config.max_body_bytes
+        self.store = store
+        self.worker = worker
+
+    async def on_post(self, req, resp):
+        resp.set_header("Cache-Control", "no-store")
+        body = await read_body(req, self.max_body)
+        if not body.strip():
+            raise bad_request("missing body")
+        try:
+            request = _decode_request(body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise decode_error(exc) from None
+        if not request.token:
+            raise bad_request("missing token")
+        if not request.tz_iana:
+            raise bad_request("missing tz_iana")
+        try:
+            claims = tokens.check(self.secret, request.token)
+        except tokens.TokenError as exc:
+            raise bad_request(str(exc)) from None
+        tz = request.tz_iana.strip()
+        if tz not in await asyncio.to_thread(known_zones):
+            raise bad_request("unknown time zone")
+        if not await self.store.spend_token(claims.n, claims.e):
+            raise bad_request("This link has already been used.")
+        await self.store.set_user_zone(claims.p, claims.u, tz, "web")
+        await self.store.touch_member(claims.p, claims.c, claims.u, "", tz)
+        event = ZoneVerified(platform=claims.p, chat_id=claims.c, user_id=claims.u, tz=tz)
+        if await self.store.inbox_put(claims.p, f"verified:{claims.n}", to_doc(event)):
+            self.worker.wake()
+        log.info("zone verified platform=%s chat=%s user=%s", claims.p, claims.c, claims.u)
+        resp.media = {"success": True, "timezone": tz}
+
+
+class CitySearch:
+    async def on_get(self, req, resp):
+        from teamops import cities
+
+        query = (req.get_param("q") or "")[:100]
+        found = await asyncio.to_thread(cities.search, query, 10)
+        resp.set_header("Cache-Control", "public, max-age=3600")
+        resp.media = {"cities": [msgspec.to_builtins(city) for city in found]}
+
+
+class Static:
+    def __init__(self):
+        self.names = {p.name for p in STATIC_DIR.glob("*") if p.suffix in CONTENT_TYPES and p.is_file()}
+
+    async def on_get(self, req, resp, name):
+        if name not in self.names:
+            raise falcon.HTTPNotFound(title="not found")
+        resp.content_type = CONTENT_TYPES[Path(name).suffix]
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        resp.set_header("Cache-Control", "public, max-age=300")
+        resp.data = _static(name)

@@ -1,0 +1,145 @@
+"""The assistant's decisions: given one event and what the store knows, which replies to send.
+
+No HTTP, no platform wire formats: events in, Reply values out, state changes through the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+from teamops import commands, mentions, relocation, tokens, wording
+from teamops.config import Config
+from teamops.events import Button, ButtonPress, ChatMessage, Event, MemberLeft, Reply, Span, ZoneVerified
+from teamops.store import Store
+
+log = logging.getLogger("teamops.assistant")
+
+PROMPT_EVERY_SECONDS = 24 * 3600
+
+
+class Assistant:
+    def __init__(self, store: Store, config: Config):
+        self.store = store
+        self.config = config
+
+    async def handle(self, event: Event) -> list[Reply]:
+        if isinstance(event, ChatMessage):
+            if commands.is_command(event.text):
+                return await commands.run(self, event)
+            return await self.on_message(event)
+        if isinstance(event, ZoneVerified):
+            return await self.on_verified(event)
+        if isinstance(event, ButtonPress):
+            return await commands.on_button(self, event)
+        if isinstance(event, MemberLeft):
+            await self.store.remove_member(event.platform, event.chat_id, event.user_id)
+            return []
+        return []
+
+    # ----- shared pieces -----
+    def chat_zones(self, chat: dict, *also: str | None) -> list[str]:
+        """Every zone the chat shows: its members' known zones, its extra zones, the team's, and `also`."""
+        zones = {m["tz"] for m in (chat.get("members") or {}).values() if m.get("tz")}
+        zones.update(chat.get("extra_zones") or ())
+        zones.update(self.config.team_timezones)
+        zones.update(z for z in also if z)
+        return sorted(zones)
+
+    def verify_link(self, platform: str, user_id: str, chat_id: str) -> str:
+        token = tokens.issue(self.config.verify_token_secret, platform, user_id, chat_id)
+        return f"{self.config.public_base_url}/verify?token={token}"
+
+    def verify_button(self, platform: str, user_id: str, chat_id: str) -> tuple[tuple[Button, ...], ...]:
+        return ((Button(text="Set my time zone", url=self.verify_link(platform, user_id, chat_id)),),)
+
+    def reply(self, msg: ChatMessage, body, buttons=()) -> Reply:
+        return Reply(
+            platform=msg.platform,
+            chat_id=msg.chat_id,
+            body=tuple(body),
+            reply_to=msg.message_id,
+            thread_id=msg.thread_id,
+            buttons=buttons,
+        )
+
+    # ----- a message that may hold times -----
+    async def on_message(self, msg: ChatMessage, force: bool = False) -> list[Reply]:
+        maybe_time = mentions.might_mention_time(msg.text)
+        place = relocation.place_phrase(msg.text)
+        if not maybe_time and not place:
+            return []
+        user, chat = await asyncio.gather(
+            self.store.user(msg.platform, msg.user_id), self.store.chat(msg.platform, msg.chat_id)
+        )
+        sender_tz = (user or {}).get("tz")
+        sent_at = datetime.fromtimestamp(msg.sent_at, timezone.utc)
+        found = mentions.find_mentions(msg.text, sender_tz or "UTC", sent_at, self.chat_zones(chat)) if maybe_time else []
+        if not found:
+            return await self.on_relocation(msg, place, sender_tz) if place else []
+        member = (chat.get("members") or {}).get(msg.user_id)
+        if member is None or member.get("tz") != sender_tz or member.get("name") != msg.user_name:
+            await self.store.touch_member(msg.platform, msg.chat_id, msg.user_id, msg.user_name, sender_tz)
+        if chat.get("muted") and not force:
+            return []
+        time_format = chat.get("time_format") or "24h"
+        if sender_tz is None:
+            explicit = [m for m in found if m.tz_explicit]
+            prompt = await self.store.claim_prompt(msg.platform, msg.chat_id, msg.user_id, "verify", PROMPT_EVERY_SECONDS)
+            if prompt and len(explicit) < len(found):
+                await self.store.set_pending(
+                    msg.platform,
+                    msg.chat_id,
+                    msg.user_id,
+                    {
+                        "text": msg.text,
+                        "message_id": msg.message_id,
+                        "thread_id": msg.thread_id,
+                        "sent_at": msg.sent_at,
+                        "user_name": msg.user_name,
+                    },
+                )
+            buttons = self.verify_button(msg.platform, msg.user_id, msg.chat_id) if prompt else ()
+            body = wording.conversion(explicit, self.chat_zones(chat), sent_at, time_format) if explicit else ()
+            if body:
+                return [self.reply(msg, body, buttons)]
+            if prompt:
+                return [self.reply(msg, wording.verify_prompt(msg.user_name), buttons)]
+            return []
+        body = wording.conversion(found, self.chat_zones(chat, sender_tz), sent_at, time_format)
+        return [self.reply(msg, body)] if body else []
+
+    # ----- a zone confirmed on the verification page -----
+    async def on_verified(self, event: ZoneVerified) -> list[Reply]:
+        pending = await self.store.take_pending(event.platform, event.chat_id, event.user_id)
+        user = await self.store.user(event.platform, event.user_id)
+        name = (pending or {}).get("user_name") or (user or {}).get("name") or "You"
+        replies = [
+            Reply(platform=event.platform, chat_id=event.chat_id, body=wording.zone_set(name, event.tz))
+        ]
+        if pending:
+            original = ChatMessage(
+                platform=event.platform,
+                chat_id=event.chat_id,
+                user_id=event.user_id,
+                user_name=name,
+                text=pending["text"],
+                sent_at=pending["sent_at"],
+                message_id=pending.get("message_id", ""),
+                thread_id=pending.get("thread_id", ""),
+            )
+            replies.extend(await self.on_message(original))
+        return replies
+
+    # ----- "I moved to Lisbon" -----
+    async def on_relocation(self, msg: ChatMessage, place: str, sender_tz: str | None) -> list[Reply]:
+        """Offer once (a day) to switch the sender's zone to the place they say they are in now."""
+        tz = await commands.place_zone(place)
+        if tz is None or tz == sender_tz:
+            return []
+        if not await self.store.claim_prompt(msg.platform, msg.chat_id, msg.user_id, "move", PROMPT_EVERY_SECONDS):
+            return []
+        owner = msg.user_id
+        buttons = ((Button(text="Yes, switch", data=f"move:{owner}:{tz}"), Button(text="No", data=f"move:{owner}:no")),)
+        return [self.reply(msg, wording.relocation_question(msg.user_name, tz), buttons)]

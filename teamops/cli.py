@@ -1,0 +1,95 @@
+"""Command-line tools beside the server: `try` (see a reply without any platform) and
+`set-webhook` (register this service with Telegram)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime, timezone
+
+DEMO_TEAM = "America/Los_Angeles,America/New_York,Europe/London,Europe/Berlin,Asia/Kolkata,Asia/Tokyo"
+
+
+def _zones(text: str) -> list[str]:
+    return [z.strip() for z in text.split(",") if z.strip()]
+
+
+def try_command(argv: list[str]) -> int:
+    from teamops import mentions, wording
+
+    parser = argparse.ArgumentParser(prog="app.py try", description="Print the reply the assistant would send.")
+    parser.add_argument("text")
+    parser.add_argument("--tz", default="UTC", help="the sender's zone (default UTC)")
+    parser.add_argument("--team", default=os.environ.get("TEAM_TIMEZONES") or DEMO_TEAM,
+                        help="the chat's other zones, comma-separated (default $TEAM_TIMEZONES, else a demo team)")
+    parser.add_argument("--now", default="", help="when the message is sent, ISO 8601 (default: now)")
+    parser.add_argument("--format", choices=("24h", "12h"), default="24h")
+    args = parser.parse_args(argv)
+    zones = _zones(args.team)
+    for name in [args.tz, *zones]:
+        if mentions.resolve_zone(name) is None:
+            print(f"unknown zone: {name}", file=sys.stderr)
+            return 2
+    tz = mentions.resolve_zone(args.tz)
+    try:
+        now = datetime.fromisoformat(args.now) if args.now else datetime.now(timezone.utc)
+    except ValueError:
+        print(f"--now is not ISO 8601: {args.now}", file=sys.stderr)
+        return 2
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=mentions.zone_for(tz))
+    found = mentions.find_mentions(args.text, tz, now, zones)
+    if not found:
+        print("(no time in that message: the assistant stays silent)")
+        return 0
+    body = wording.conversion(found, sorted(set(zones) | {tz}), now, args.format)
+    if not body:
+        print("(everyone is in the sender's zone: the assistant stays silent)")
+        return 0
+    print("".join(span.text for span in body))
+    return 0
+
+
+def set_webhook(argv: list[str]) -> int:
+    import msgspec
+    import urllib3
+
+    from teamops import config as config_module
+
+    parser = argparse.ArgumentParser(prog="app.py set-webhook", description="Point Telegram at this service.")
+    parser.add_argument("--url", required=True, help="public base URL, e.g. https://team-ops.onrender.com")
+    parser.add_argument("--drop-pending", action="store_true", help="discard updates Telegram is holding")
+    args = parser.parse_args(argv)
+    try:
+        config = config_module.load()
+    except config_module.ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if not config.telegram_enabled:
+        print("set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET first", file=sys.stderr)
+        return 2
+    body = {
+        "url": args.url.rstrip("/") + "/hooks/telegram",
+        "secret_token": config.telegram_webhook_secret,
+        "allowed_updates": ["message", "callback_query", "chat_member", "my_chat_member"],
+        "drop_pending_updates": args.drop_pending,
+    }
+    try:
+        response = urllib3.request(
+            "POST",
+            f"{config.telegram_api_base}/bot{config.telegram_bot_token}/setWebhook",
+            body=msgspec.json.encode(body),
+            headers={"Content-Type": "application/json"},
+            timeout=15,
+            retries=False,
+        )
+    except urllib3.exceptions.HTTPError as exc:
+        print(f"could not reach Telegram: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    answer = msgspec.json.decode(response.data) if response.data else {}
+    if response.status == 200 and answer.get("ok"):
+        print(f"webhook set: {body['url']}")
+        return 0
+    print(f"Telegram refused ({response.status}): {answer.get('description', '')}", file=sys.stderr)
+    return 1

@@ -1,0 +1,280 @@
+"""Chat commands and button presses, platform-neutral: /tz /time /zones /mute /unmute /format
+/forget /start /help, and the buttons they offer.
+
+Every platform's handler turns its own command syntax into a ChatMessage whose text starts with
+"/", so this module serves them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import unicodedata
+from datetime import datetime, timezone
+
+from teamops import mentions, relocation, wording
+from teamops.events import Button, ButtonPress, ChatMessage, Reply, Span
+
+HELP = (
+    Span("I convert times written in this chat into everyone's time zone.\n", bold=True),
+    Span(
+        "Write times as you normally do (\u201csync at 15:30\u201d, \u201c10-11am PT tomorrow\u201d, "
+        "\u201cв 7 вечера\u201d) and I answer with that moment in each zone here.\n\n"
+        "/tz \u2014 show or set your zone (/tz Berlin, /tz America/New_York, /tz UTC+3)\n"
+        "/time \u2014 now in every zone here; /time 15:30 converts a time on demand\n"
+        "/zones \u2014 the chat's zones and who is in each; /zones add Asia/Tokyo, /zones remove \u2026\n"
+        "/mute, /unmute \u2014 stop or resume automatic conversions here\n"
+        "/format 12h or /format 24h \u2014 how I show times here\n"
+        "/forget \u2014 delete everything I store about you"
+    ),
+)
+
+KNOWN = {"start", "help", "tz", "time", "zones", "mute", "unmute", "format", "forget", "timezone"}
+
+
+def split(text: str, bot_username: str = "") -> tuple[str, str] | None:
+    """("tz", "Berlin") for "/tz@our_bot Berlin"; None when it is not one of our commands."""
+    if not text.startswith("/"):
+        return None
+    head, _, rest = text[1:].partition(" ")
+    head, _, rest_nl = head.partition("\n")
+    rest = (rest_nl + " " + rest).strip() if rest_nl else rest.strip()
+    name, _, addressee = head.partition("@")
+    name = name.lower()
+    if name not in KNOWN:
+        return None
+    if addressee and bot_username and addressee.lower() != bot_username.lower():
+        return None  # "/tz@other_bot" in a group is another bot's command
+    return ("tz" if name == "timezone" else name), rest
+
+
+def is_command(text: str) -> bool:
+    return split(text) is not None
+
+
+async def run(assistant, msg: ChatMessage) -> list[Reply]:
+    name, args = split(msg.text)
+    handler = _COMMANDS[name]
+    return await handler(assistant, msg, args)
+
+
+def _answer(assistant, msg: ChatMessage, body, buttons=()) -> list[Reply]:
+    return [assistant.reply(msg, body, buttons)]
+
+
+async def _help(assistant, msg, args):
+    return _answer(assistant, msg, HELP)
+
+
+async def _start(assistant, msg, args):
+    user = await assistant.store.user(msg.platform, msg.user_id)
+    if user and user.get("tz"):
+        hello = (Span(f"Hi {msg.user_name}! Your zone is "), Span(user["tz"], bold=True), Span(".\n\n"))
+        return _answer(assistant, msg, hello + HELP)
+    hello = (Span(f"Hi {msg.user_name}! Tap the button to set your time zone (one click), then add me to your team's chat.\n\n"),)
+    return _answer(assistant, msg, hello + HELP, assistant.verify_button(msg.platform, msg.user_id, msg.chat_id))
+
+
+async def _tz(assistant, msg, args):
+    if not args:
+        user = await assistant.store.user(msg.platform, msg.user_id)
+        if user and user.get("tz"):
+            return _answer(assistant, msg, wording.zone_set(msg.user_name, user["tz"]))
+        return _answer(
+            assistant,
+            msg,
+            (Span(f"{msg.user_name}, I don't know your zone yet. Tap to set it, or send /tz followed by your city."),),
+            assistant.verify_button(msg.platform, msg.user_id, msg.chat_id),
+        )
+    chat = await assistant.store.chat(msg.platform, msg.chat_id)
+    choices = await lookup_zone(args, assistant.chat_zones(chat))
+    if not choices:
+        return _answer(
+            assistant,
+            msg,
+            (Span(f"I don't know a zone or city called \u201c{args[:60]}\u201d. Try /tz Berlin, /tz Europe/Berlin or /tz UTC+1."),),
+            assistant.verify_button(msg.platform, msg.user_id, msg.chat_id),
+        )
+    if len(choices) == 1:
+        return await set_zone(assistant, msg.platform, msg.chat_id, msg.user_id, msg.user_name, choices[0][1], msg)
+    buttons = tuple((Button(text=label, data=f"tz:{msg.user_id}:{tz}"),) for label, tz in choices)
+    return _answer(assistant, msg, (Span(f"Which one, {msg.user_name}?"),), buttons)
+
+
+async def city_search(query: str, limit: int) -> list:
+    from teamops import cities
+
+    # The first search loads the city table (a few hundred ms): keep it off the event loop.
+    return await asyncio.to_thread(cities.search, query, limit)
+
+
+async def lookup_zone(query: str, chat_zones=()) -> list[tuple[str, str]]:
+    """(label, zone) choices for what a person typed: a zone name, an offset, or a city."""
+    zone = mentions.resolve_zone(query, chat_zones)
+    if zone:
+        return [(zone, zone)]
+    found = await city_search(query, 5)
+    if not found:
+        return []
+    if len({c.tz for c in found}) == 1 or _clear_winner(query, found):
+        return [(found[0].name, found[0].tz)]
+    seen, choices = set(), []
+    for city in found:
+        if city.tz in seen:
+            continue
+        seen.add(city.tz)
+        where = ", ".join(part for part in (city.admin, city.country) if part)
+        choices.append((f"{city.name}, {where} ({city.tz})", city.tz))
+    return choices
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
+
+
+async def place_zone(place: str) -> str | None:
+    """The zone of a place named in passing ("Lisbon", "Берлине"): an exact city name or a zone name.
+
+    Stricter than /tz: a prefix or a small namesake is not enough when nobody asked for a lookup.
+    """
+    for form in relocation.candidates(place):
+        zone = mentions.resolve_zone(form)
+        if zone and "/" in zone:
+            return zone
+        found = await city_search(form, 3)
+        if not found:
+            continue
+        top = found[0]
+        if _fold(top.name) == _fold(form) or (not form.isascii() and top.population >= 100_000):
+            return top.tz
+    return None
+
+
+def _clear_winner(query: str, found) -> bool:
+    """One city by that exact name that is far bigger than the rest (Paris, not Paris, Texas)."""
+    exact = [c for c in found if c.name.casefold() == query.strip().casefold()]
+    if not exact:
+        return False
+    top = exact[0]
+    rest = [c.population for c in found if c is not top and c.tz != top.tz]
+    return not rest or top.population >= 10 * max(rest)
+
+
+async def set_zone(assistant, platform, chat_id, user_id, user_name, tz, msg=None) -> list[Reply]:
+    await assistant.store.set_user_zone(platform, user_id, tz, "command", user_name)
+    await assistant.store.touch_member(platform, chat_id, user_id, user_name, tz)
+    body = wording.zone_set(user_name, tz)
+    if msg is not None:
+        return _answer(assistant, msg, body)
+    return [Reply(platform=platform, chat_id=chat_id, body=body)]
+
+
+async def _time(assistant, msg, args):
+    chat = await assistant.store.chat(msg.platform, msg.chat_id)
+    user = await assistant.store.user(msg.platform, msg.user_id)
+    sender_tz = (user or {}).get("tz")
+    zones = assistant.chat_zones(chat, sender_tz)
+    time_format = chat.get("time_format") or "24h"
+    if args:
+        sent_at = datetime.fromtimestamp(msg.sent_at, timezone.utc)
+        found = mentions.find_mentions(args, sender_tz or "UTC", sent_at, zones)
+        if not found:
+            return _answer(assistant, msg, (Span("I couldn't read a time there. Try /time 15:30 or /time 3pm PT."),))
+        if sender_tz is None and not all(m.tz_explicit for m in found):
+            return _answer(
+                assistant,
+                msg,
+                (Span("Tell me your zone first, or name one in the time (/time 15:30 CET)."),),
+                assistant.verify_button(msg.platform, msg.user_id, msg.chat_id),
+            )
+        # On demand, the sender's own zone is worth showing too (unlike automatic replies).
+        body = wording.conversion(found, zones + ["UTC"] if len(zones) < 2 else zones, sent_at, time_format)
+        return _answer(assistant, msg, body or (Span("Everyone here is in that zone already."),))
+    if not zones:
+        return _answer(assistant, msg, (Span("I don't know any zones in this chat yet. Set yours with /tz."),))
+    return _answer(assistant, msg, wording.now_in_zones(zones, datetime.now(timezone.utc), time_format))
+
+
+async def _zones(assistant, msg, args):
+    verb, _, rest = args.partition(" ")
+    verb = verb.lower()
+    if verb in ("add", "remove", "rm", "del", "delete"):
+        if not rest.strip():
+            return _answer(assistant, msg, (Span(f"Which zone? For example /zones {verb} Asia/Tokyo"),))
+        chat = await assistant.store.chat(msg.platform, msg.chat_id)
+        choices = await lookup_zone(rest.strip(), assistant.chat_zones(chat))
+        if verb != "add":
+            extra = chat.get("extra_zones") or []
+            target = next((tz for _, tz in choices if tz in extra), None) or (rest.strip() if rest.strip() in extra else None)
+            if not target:
+                return _answer(assistant, msg, (Span("That zone was not added with /zones add, so there is nothing to remove. Members' own zones stay while they are here."),))
+            await assistant.store.remove_chat_zone(msg.platform, msg.chat_id, target)
+            return _answer(assistant, msg, (Span("Removed "), Span(target, bold=True), Span(" from this chat's extra zones.")))
+        if len(choices) != 1:
+            if not choices:
+                return _answer(assistant, msg, (Span(f"I don't know a zone called \u201c{rest.strip()[:60]}\u201d."),))
+            options = ", ".join(tz for _, tz in choices)
+            return _answer(assistant, msg, (Span(f"Which one? {options}"),))
+        tz = choices[0][1]
+        await assistant.store.add_chat_zone(msg.platform, msg.chat_id, tz)
+        return _answer(assistant, msg, (Span("Added "), Span(tz, bold=True), Span(" to this chat's zones.")))
+    chat = await assistant.store.chat(msg.platform, msg.chat_id)
+    return _answer(assistant, msg, wording.zone_list(chat, assistant.config.team_timezones))
+
+
+async def _mute(assistant, msg, args):
+    await assistant.store.chat_settings(msg.platform, msg.chat_id, muted=True)
+    return _answer(assistant, msg, (Span("Muted: I won't convert times here automatically. /time still works; /unmute to resume."),))
+
+
+async def _unmute(assistant, msg, args):
+    await assistant.store.chat_settings(msg.platform, msg.chat_id, muted=False)
+    return _answer(assistant, msg, (Span("Unmuted: I'll convert times written here again."),))
+
+
+async def _format(assistant, msg, args):
+    choice = args.strip().lower().replace(" ", "")
+    if choice not in ("12h", "24h", "12", "24"):
+        return _answer(assistant, msg, (Span("Use /format 12h or /format 24h."),))
+    choice = choice.rstrip("h") + "h"
+    await assistant.store.chat_settings(msg.platform, msg.chat_id, time_format=choice)
+    sample = wording.clock(datetime(2026, 1, 1, 15, 30), choice)
+    return _answer(assistant, msg, (Span(f"Times here will look like {sample}."),))
+
+
+async def _forget(assistant, msg, args):
+    await assistant.store.forget_user(msg.platform, msg.user_id)
+    return _answer(assistant, msg, (Span(f"Done, {msg.user_name}: I deleted your zone and your chat memberships."),))
+
+
+_COMMANDS = {
+    "help": _help,
+    "start": _start,
+    "tz": _tz,
+    "time": _time,
+    "zones": _zones,
+    "mute": _mute,
+    "unmute": _unmute,
+    "format": _format,
+    "forget": _forget,
+}
+
+
+async def on_button(assistant, press: ButtonPress) -> list[Reply]:
+    kind, _, rest = press.data.partition(":")
+    owner, _, value = rest.partition(":")
+    ack = Reply(platform=press.platform, chat_id=press.chat_id, ack_press=press.press_id)
+    if kind not in ("tz", "move") or not value:
+        return [ack]
+    if value != "no" and (mentions.resolve_zone(value) != value):
+        return [ack]  # not a zone we offered
+    if owner != press.user_id:
+        return [Reply(platform=press.platform, chat_id=press.chat_id, ack_press=press.press_id,
+                      body=(Span("This button is for someone else."),))]
+    if kind == "move" and value == "no":
+        return [ack, Reply(platform=press.platform, chat_id=press.chat_id, thread_id=press.thread_id,
+                           body=(Span(f"OK {press.user_name}, your zone stays as it is."),))]
+    replies = await set_zone(assistant, press.platform, press.chat_id, press.user_id, press.user_name, value)
+    return [ack] + [
+        Reply(platform=r.platform, chat_id=r.chat_id, body=r.body, thread_id=press.thread_id) for r in replies
+    ]

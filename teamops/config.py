@@ -1,0 +1,121 @@
+"""Configuration: read once from the environment into one frozen object.
+
+Every setting has one name, one default, and a row in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ConfigError(Exception):
+    """The environment cannot run the service (said once, at start-up, then exit)."""
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(env: dict, name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Config:
+    mongodb_uri: str = ""  # empty: start the embedded server (local runs only)
+    mongodb_db: str = "team_ops"
+    data_dir: str = "var"
+    public_base_url: str = "http://localhost:8000"
+    verify_token_secret: str = ""
+    telegram_bot_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_bot_username: str = ""
+    telegram_api_base: str = "https://api.telegram.org"
+    team_timezones: tuple[str, ...] = ()
+    max_body_bytes: int = 64 * 1024
+    inbox_lease_seconds: float = 60.0
+    inbox_max_attempts: int = 8
+    send_timeout_seconds: float = 10.0
+    log_level: str = "INFO"
+    embedded: bool = field(default=False)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token and self.telegram_webhook_secret)
+
+
+def load(env: dict | None = None) -> Config:
+    """Build the Config from `env` (default: os.environ), validating what cannot be defaulted."""
+    env = dict(os.environ if env is None else env)
+    uri = env.get("MONGODB_URI", "").strip()
+    data_dir = env.get("DATA_DIR", "var").strip() or "var"
+    secret = env.get("VERIFY_TOKEN_SECRET", "").strip()
+    if not secret:
+        if uri:
+            # Outside the embedded defaults a built-in or random secret would either be guessable
+            # or break every link on each deploy; refuse to start instead.
+            raise ConfigError("VERIFY_TOKEN_SECRET must be set when MONGODB_URI is set")
+        secret = _local_secret(Path(data_dir))
+    elif len(secret) < 16:
+        raise ConfigError("VERIFY_TOKEN_SECRET must be at least 16 characters")
+    zones = tuple(z.strip() for z in env.get("TEAM_TIMEZONES", "").split(",") if z.strip())
+    _check_zones(zones)
+    port = env.get("PORT", "8000").strip() or "8000"
+    return Config(
+        mongodb_uri=uri,
+        mongodb_db=env.get("MONGODB_DB", "").strip() or "team_ops",
+        data_dir=data_dir,
+        public_base_url=(env.get("PUBLIC_BASE_URL", "").strip() or f"http://localhost:{port}").rstrip("/"),
+        verify_token_secret=secret,
+        telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
+        telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
+        telegram_bot_username=env.get("TELEGRAM_BOT_USERNAME", "").strip().lstrip("@"),
+        telegram_api_base=(env.get("TELEGRAM_API_BASE", "").strip() or "https://api.telegram.org").rstrip("/"),
+        team_timezones=zones,
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
+        inbox_lease_seconds=_float(env, "INBOX_LEASE_SECONDS", 60.0),
+        inbox_max_attempts=_int(env, "INBOX_MAX_ATTEMPTS", 8),
+        send_timeout_seconds=_float(env, "SEND_TIMEOUT_SECONDS", 10.0),
+        log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+        embedded=not uri,
+    )
+
+
+def _check_zones(zones: tuple[str, ...]) -> None:
+    if not zones:
+        return
+    from zoneinfo import ZoneInfo
+
+    for name in zones:
+        try:
+            ZoneInfo(name)
+        except Exception:
+            raise ConfigError(f"TEAM_TIMEZONES: unknown IANA zone {name!r}") from None
+
+
+def _local_secret(data_dir: Path) -> str:
+    """A random secret kept under the data dir, so local links survive restarts."""
+    path = data_dir / "verify_token_secret"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(32)
+        path.write_text(secret)
+        path.chmod(0o600)
+        return secret

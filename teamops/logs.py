@@ -1,0 +1,24 @@
+"""Logging set-up and the one way we log a failure: ids and the error's kind, never its text.
+
+An exception's message can carry whatever it was handed (message text, a URL with a bot token),
+so failures are logged as the exception type plus the frames where it happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+
+
+def setup(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        stream=sys.stdout,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+def failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    frames = "".join(traceback.format_tb(exc.__traceback__, limit=-6))
+    logger.error("%s: %s\n%s", what, type(exc).__name__, frames.rstrip())

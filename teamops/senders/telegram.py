@@ -1,0 +1,141 @@
+"""Telegram Bot API sender: sendMessage (HTML, escaped) and answerCallbackQuery, over urllib3.
+
+urllib3 is blocking, so each call runs in a worker thread; waits between retries are asyncio
+sleeps, so nothing here stalls the event loop. A 429 is retried after the `retry_after` Telegram
+gives; a 5xx or a connection failure with exponential backoff, a few times; another 4xx is logged
+and dropped (retrying would fail the same way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+
+import msgspec
+import urllib3
+
+from teamops.events import Reply
+from teamops.senders import SENT, Outcome
+
+log = logging.getLogger("teamops.telegram")
+
+TEXT_LIMIT = 4096
+BACKOFF = (0.5, 1.5, 4.0)
+MAX_INLINE_WAIT = 30.0  # a longer 429 wait goes back to the inbox instead of holding a worker
+
+
+class _Parameters(msgspec.Struct):
+    retry_after: float | None = None
+
+
+class _ApiAnswer(msgspec.Struct):
+    ok: bool = False
+    error_code: int | None = None
+    description: str = ""
+    parameters: _Parameters | None = None
+
+
+_decode_answer = msgspec.json.Decoder(_ApiAnswer).decode
+_encode = msgspec.json.Encoder().encode
+
+
+def render_html(reply: Reply) -> str:
+    """Spans to Telegram HTML: every piece of text escaped, bold runs in <b>."""
+    parts = []
+    for span in reply.body:
+        text = html.escape(span.text, quote=False)
+        parts.append(f"<b>{text}</b>" if span.bold else text)
+    rendered = "".join(parts)
+    if len(rendered) > TEXT_LIMIT:
+        # Cut on a line boundary outside any tag; a reply this long only comes from a huge chat.
+        cut = rendered.rfind("\n", 0, TEXT_LIMIT - 2)
+        rendered = rendered[: cut if cut > 0 else TEXT_LIMIT - 2]
+        if rendered.count("<b>") > rendered.count("</b>"):
+            rendered += "</b>"
+        rendered += "\n\u2026"
+    return rendered
+
+
+def send_message_payload(reply: Reply) -> dict:
+    payload: dict = {
+        "chat_id": int(reply.chat_id) if reply.chat_id.lstrip("-").isdigit() else reply.chat_id,
+        "text": render_html(reply),
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+    }
+    if reply.thread_id:
+        payload["message_thread_id"] = int(reply.thread_id)
+    if reply.reply_to:
+        payload["reply_parameters"] = {"message_id": int(reply.reply_to), "allow_sending_without_reply": True}
+    if reply.buttons:
+        payload["reply_markup"] = {
+            "inline_keyboard": [
+                [{"text": b.text, "url": b.url} if b.url else {"text": b.text, "callback_data": b.data} for b in row]
+                for row in reply.buttons
+            ]
+        }
+    return payload
+
+
+class TelegramSender:
+    def __init__(self, api_base: str, bot_token: str, timeout: float, backoff=BACKOFF):
+        self._base = f"{api_base}/bot{bot_token}"
+        self._backoff = backoff
+        self._http = urllib3.PoolManager(
+            num_pools=2,
+            maxsize=8,
+            timeout=urllib3.Timeout(connect=min(5.0, timeout), read=timeout),
+            retries=False,
+        )
+
+    async def send(self, reply: Reply) -> Outcome:
+        if reply.ack_press:
+            body = {"callback_query_id": reply.ack_press}
+            if reply.body:
+                body["text"] = reply.plain_text[:200]
+            # A press older than Telegram's window cannot be answered; never worth a retry.
+            outcome = await self._call("answerCallbackQuery", body)
+            return SENT if outcome.status == "retry" else outcome
+        return await self._call("sendMessage", send_message_payload(reply))
+
+    async def call(self, method: str, body: dict) -> Outcome:
+        return await self._call(method, body)
+
+    async def _call(self, method: str, body: dict) -> Outcome:
+        data = _encode(body)
+        outcome = Outcome("retry", detail="not tried")
+        for attempt in range(len(self._backoff) + 1):
+            outcome = await asyncio.to_thread(self._post, method, data)
+            if outcome.status != "retry":
+                return outcome
+            if attempt == len(self._backoff):
+                break
+            wait = outcome.retry_after or self._backoff[attempt]
+            if wait > MAX_INLINE_WAIT:
+                return outcome
+            log.info("telegram %s: %s, retrying in %.1fs", method, outcome.detail, wait)
+            await asyncio.sleep(wait)
+        return outcome
+
+    def _post(self, method: str, data: bytes) -> Outcome:
+        try:
+            response = self._http.request(
+                "POST", f"{self._base}/{method}", body=data, headers={"Content-Type": "application/json"}
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            return Outcome("retry", detail=type(exc).__name__)
+        status = response.status
+        if 200 <= status < 300:
+            return SENT
+        try:
+            answer = _decode_answer(response.data)
+        except msgspec.DecodeError:
+            answer = _ApiAnswer()
+        if status == 429:
+            after = (answer.parameters.retry_after if answer.parameters else None) or 1.0
+            return Outcome("retry", retry_after=float(after), detail="429")
+        if status >= 500:
+            return Outcome("retry", detail=str(status))
+        # 4xx: the request itself is wrong for Telegram (chat gone, bot blocked...): drop it.
+        return Outcome("dropped", detail=f"{status} {answer.description[:120]}")

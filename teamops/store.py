@@ -1,0 +1,313 @@
+"""All of MongoDB: the client, the indexes, and every read and write the product makes.
+
+Collections:
+  users      one per (platform, user_id): the user's zone and where it came from.
+  chats      one per (platform, chat_id): members (name, zone), extra zones, settings, the last
+             verification prompt per member and the message waiting for a member's zone.
+  inbox      one per (platform, event_id): the dedup record and the durable work item. Expires
+             7 days after it arrived.
+  used_tokens  one per verification-link nonce that has been spent (expires with the link).
+
+pymongo's AsyncMongoClient keeps every call on the event loop without blocking it. The client is
+created lazily, once per process (module level), so importing this module costs nothing and a
+cold start does not wait for the driver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timezone
+
+log = logging.getLogger("teamops.store")
+
+INBOX_TTL_SECONDS = 7 * 24 * 3600
+
+_clients: dict[str, object] = {}
+
+
+class StorageError(Exception):
+    """The database could not be reached or refused the operation."""
+
+
+def _client(uri: str):
+    client = _clients.get(uri)
+    if client is None:
+        from pymongo import AsyncMongoClient
+
+        client = AsyncMongoClient(
+            uri,
+            tz_aware=True,
+            connect=False,
+            serverSelectionTimeoutMS=5000,
+            connectTimeoutMS=3000,
+            appname="team-ops-assistant",
+        )
+        _clients[uri] = client
+    return client
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Store:
+    def __init__(self, uri: str, db_name: str):
+        self._uri = uri
+        self._db_name = db_name
+        self._db = None
+
+    @property
+    def db(self):
+        if self._db is None:
+            client = _client(self._uri)
+            from pymongo.uri_parser import parse_uri
+
+            name = parse_uri(self._uri).get("database") or self._db_name
+            self._db = client[name]
+        return self._db
+
+    async def close(self) -> None:
+        client = _clients.pop(self._uri, None)
+        self._db = None
+        if client is not None:
+            await client.close()
+
+    # ----- lifecycle -----
+    async def ensure_indexes(self) -> None:
+        """Create every index the product relies on. Idempotent: safe on every start."""
+        db = self.db
+        await asyncio.gather(
+            db.users.create_index([("platform", 1), ("user_id", 1)], unique=True, name="platform_user"),
+            db.chats.create_index([("platform", 1), ("chat_id", 1)], unique=True, name="platform_chat"),
+            db.inbox.create_index([("platform", 1), ("event_id", 1)], unique=True, name="platform_event"),
+            db.inbox.create_index([("state", 1), ("due_at", 1)], name="state_due"),
+            db.inbox.create_index("created_at", expireAfterSeconds=INBOX_TTL_SECONDS, name="ttl_7d"),
+            db.used_tokens.create_index("expires_at", expireAfterSeconds=0, name="ttl_expiry"),
+        )
+
+    async def ping(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self.db.command("ping"), timeout)
+            return True
+        except Exception as exc:  # any failure means "not ready"; the kind is enough for the log
+            log.warning("mongodb ping failed: %s", type(exc).__name__)
+            return False
+
+    # ----- inbox: dedup + durable work queue -----
+    async def inbox_put(self, platform: str, event_id: str, event: dict) -> bool:
+        """Record one event. False when it was already recorded (a duplicate delivery)."""
+        from pymongo.errors import DuplicateKeyError
+
+        from pymongo.errors import PyMongoError
+
+        now = _now()
+        try:
+            await self.db.inbox.insert_one(
+                {
+                    "platform": platform,
+                    "event_id": event_id,
+                    "event": event,
+                    "state": "pending",
+                    "due_at": now,
+                    "created_at": now,
+                    "attempts": 0,
+                }
+            )
+        except DuplicateKeyError:
+            return False
+        except PyMongoError as exc:
+            raise StorageError(type(exc).__name__) from exc
+        return True
+
+    async def inbox_claim(self, owner: str, lease_seconds: float) -> dict | None:
+        """Lease one due item: pending and due, or working with a lease that ran out (a crash)."""
+        from pymongo import ReturnDocument
+
+        now = _now()
+        return await self.db.inbox.find_one_and_update(
+            {
+                "$or": [
+                    {"state": "pending", "due_at": {"$lte": now}},
+                    {"state": "working", "lease_until": {"$lt": now}},
+                ]
+            },
+            {
+                "$set": {"state": "working", "owner": owner, "lease_until": _after(now, lease_seconds)},
+                "$inc": {"attempts": 1},
+            },
+            sort=[("due_at", 1)],
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def inbox_plan(self, item_id, owner: str, replies: list[dict]) -> None:
+        """Keep the decided replies on the item so a retry delivers them without deciding again."""
+        await self.db.inbox.update_one(
+            {"_id": item_id, "owner": owner}, {"$set": {"replies": replies, "sent": 0}}
+        )
+
+    async def inbox_sent(self, item_id, owner: str, count: int) -> None:
+        await self.db.inbox.update_one({"_id": item_id, "owner": owner}, {"$set": {"sent": count}})
+
+    async def inbox_done(self, item_id, owner: str, outcome: str) -> None:
+        # The event itself is dropped once handled: it may hold message text we no longer need.
+        await self.db.inbox.update_one(
+            {"_id": item_id, "owner": owner},
+            {
+                "$set": {"state": "done", "outcome": outcome, "done_at": _now()},
+                "$unset": {"event": "", "replies": "", "lease_until": ""},
+            },
+        )
+
+    async def inbox_retry(self, item_id, owner: str, delay: float, reason: str) -> None:
+        await self.db.inbox.update_one(
+            {"_id": item_id, "owner": owner},
+            {
+                "$set": {"state": "pending", "due_at": _after(_now(), delay), "last_error": reason},
+                "$unset": {"lease_until": "", "owner": ""},
+            },
+        )
+
+    async def inbox_state(self, platform: str, event_id: str) -> dict | None:
+        return await self.db.inbox.find_one({"platform": platform, "event_id": event_id})
+
+    async def inbox_backlog(self) -> int:
+        return await self.db.inbox.count_documents({"state": {"$in": ["pending", "working"]}})
+
+    # ----- users -----
+    async def user(self, platform: str, user_id: str) -> dict | None:
+        return await self.db.users.find_one({"platform": platform, "user_id": user_id})
+
+    async def set_user_zone(self, platform: str, user_id: str, tz: str, source: str, name: str = "") -> None:
+        """Store the user's zone and carry it into every chat the user is a member of."""
+        now = _now()
+        fields = {"tz": tz, "source": source, "updated_at": now}
+        if name:
+            fields["name"] = name
+        await self.db.users.update_one(
+            {"platform": platform, "user_id": user_id},
+            {"$set": fields, "$setOnInsert": {"created_at": now}},
+            upsert=True,
+        )
+        await self.db.chats.update_many(
+            {"platform": platform, f"members.{user_id}": {"$exists": True}},
+            {"$set": {f"members.{user_id}.tz": tz}},
+        )
+
+    async def forget_user(self, platform: str, user_id: str) -> None:
+        """Delete everything stored about one user: the zone, memberships, prompts, pending work."""
+        await self.db.users.delete_one({"platform": platform, "user_id": user_id})
+        await self.db.chats.update_many(
+            {"platform": platform, f"members.{user_id}": {"$exists": True}},
+            {"$unset": {f"members.{user_id}": "", f"prompts.{user_id}": "", f"pending.{user_id}": ""}},
+        )
+        await self.db.chats.update_many(
+            {"platform": platform, f"pending.{user_id}": {"$exists": True}},
+            {"$unset": {f"prompts.{user_id}": "", f"pending.{user_id}": ""}},
+        )
+
+    # ----- chats -----
+    async def chat(self, platform: str, chat_id: str) -> dict:
+        doc = await self.db.chats.find_one({"platform": platform, "chat_id": chat_id})
+        return doc or {"platform": platform, "chat_id": chat_id, "members": {}}
+
+    async def touch_member(self, platform: str, chat_id: str, user_id: str, name: str, tz: str | None) -> None:
+        member: dict = {"seen_at": _now()}
+        if name:
+            member["name"] = name
+        if tz:
+            member["tz"] = tz
+        await self.db.chats.update_one(
+            {"platform": platform, "chat_id": chat_id},
+            {"$set": {f"members.{user_id}.{k}": v for k, v in member.items()}},
+            upsert=True,
+        )
+
+    async def remove_member(self, platform: str, chat_id: str, user_id: str) -> None:
+        await self.db.chats.update_one(
+            {"platform": platform, "chat_id": chat_id},
+            {"$unset": {f"members.{user_id}": "", f"prompts.{user_id}": "", f"pending.{user_id}": ""}},
+        )
+
+    async def chat_settings(self, platform: str, chat_id: str, **fields) -> None:
+        await self.db.chats.update_one(
+            {"platform": platform, "chat_id": chat_id}, {"$set": fields}, upsert=True
+        )
+
+    async def add_chat_zone(self, platform: str, chat_id: str, tz: str) -> None:
+        await self.db.chats.update_one(
+            {"platform": platform, "chat_id": chat_id}, {"$addToSet": {"extra_zones": tz}}, upsert=True
+        )
+
+    async def remove_chat_zone(self, platform: str, chat_id: str, tz: str) -> None:
+        await self.db.chats.update_one(
+            {"platform": platform, "chat_id": chat_id}, {"$pull": {"extra_zones": tz}}
+        )
+
+    async def claim_prompt(self, platform: str, chat_id: str, user_id: str, kind: str, every_seconds: float) -> bool:
+        """True at most once per `every_seconds` per user, chat and kind of question ("verify", "move")."""
+        from pymongo.errors import DuplicateKeyError
+
+        now = _now()
+        field = f"prompts.{user_id}.{kind}"
+        try:
+            result = await self.db.chats.update_one(
+                {
+                    "platform": platform,
+                    "chat_id": chat_id,
+                    "$or": [{field: {"$exists": False}}, {field: {"$lt": _after(now, -every_seconds)}}],
+                },
+                {"$set": {field: now}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            # The chat exists and the filter did not match it: prompted recently.
+            return False
+        return bool(result.modified_count or result.upserted_id is not None)
+
+    async def set_pending(self, platform: str, chat_id: str, user_id: str, message: dict) -> None:
+        await self.db.chats.update_one(
+            {"platform": platform, "chat_id": chat_id},
+            {"$set": {f"pending.{user_id}": message}},
+            upsert=True,
+        )
+
+    async def take_pending(self, platform: str, chat_id: str, user_id: str) -> dict | None:
+        from pymongo import ReturnDocument
+
+        doc = await self.db.chats.find_one_and_update(
+            {"platform": platform, "chat_id": chat_id, f"pending.{user_id}": {"$exists": True}},
+            {"$unset": {f"pending.{user_id}": ""}},
+            projection={f"pending.{user_id}": 1},
+            return_document=ReturnDocument.BEFORE,
+        )
+        if not doc:
+            return None
+        return (doc.get("pending") or {}).get(user_id)
+
+    # ----- verification tokens -----
+    async def spend_token(self, nonce: str, expires_at: float) -> bool:
+        """Record a verification nonce as used. False if it had been used already."""
+        from pymongo.errors import DuplicateKeyError
+
+        try:
+            await self.db.used_tokens.insert_one(
+                {"_id": nonce, "expires_at": datetime.fromtimestamp(expires_at, timezone.utc), "used_at": _now()}
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def token_spent(self, nonce: str) -> bool:
+        return await self.db.used_tokens.find_one({"_id": nonce}, projection={"_id": 1}) is not None
+
+
+def _after(moment: datetime, seconds: float) -> datetime:
+    from datetime import timedelta
+
+    return moment + timedelta(seconds=seconds)
+
+
+def monotonic_ms(start: float) -> int:
+    return int((time.perf_counter() - start) * 1000)

@@ -1,0 +1,218 @@
+"""What the assistant says, as platform-neutral spans: conversions, prompts, command answers.
+
+Written for a phone screen: one line per zone, the time first (digits line up well enough in any
+font), a flag and a place name a person recognises, the zone's UTC offset at that instant, and a
+plain "next day" / "previous day" where the date changes.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+from teamops.events import Span
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@lru_cache(maxsize=1)
+def _zone_countries() -> dict[str, str]:
+    """IANA zone -> ISO country code, from tzdata's zone.tab (read once, on first reply)."""
+    import tzdata
+
+    path = os.path.join(os.path.dirname(tzdata.__file__), "zoneinfo", "zone.tab")
+    countries: dict[str, str] = {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("#"):
+                    continue
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) >= 3:
+                    countries[parts[2]] = parts[0]
+    except OSError:
+        pass
+    return countries
+
+
+def flag(tz: str) -> str:
+    code = _zone_countries().get(tz, "")
+    if len(code) != 2:
+        return ""
+    return "".join(chr(0x1F1E6 + ord(ch) - ord("A")) for ch in code.upper())
+
+
+def place(tz: str) -> str:
+    """A readable place for a zone: "America/Argentina/Buenos_Aires" -> "Buenos Aires"."""
+    if tz.startswith(("UTC+", "UTC-")) or tz in ("UTC", "Etc/UTC", "GMT"):
+        return "UTC" if tz in ("Etc/UTC", "GMT") else tz
+    return tz.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def offset_label(moment: datetime) -> str:
+    """UTC offset of an aware instant, e.g. "UTC+5:30", "UTC−5", "UTC" (true minus sign)."""
+    delta = moment.utcoffset() or timedelta(0)
+    minutes = int(delta.total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "\u2212"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{mins:02d}" if mins else "")
+
+
+def clock(moment: datetime, time_format: str) -> str:
+    if time_format == "12h":
+        hour = moment.hour % 12 or 12
+        suffix = "AM" if moment.hour < 12 else "PM"
+        return f"{hour}:{moment.minute:02d} {suffix}" if moment.minute else f"{hour} {suffix}"
+    return f"{moment.hour:02d}:{moment.minute:02d}"
+
+
+def day_label(moment: datetime) -> str:
+    return f"{WEEKDAYS[moment.weekday()]} {moment.day} {MONTHS[moment.month - 1]}"
+
+
+def _day_shift(converted: datetime, source: datetime) -> str:
+    days = (converted.date() - source.date()).days
+    if days == 0:
+        return ""
+    word = "next day" if days == 1 else "previous day" if days == -1 else f"{days:+d} days"
+    return f" ({WEEKDAYS[converted.weekday()]}, {word})"
+
+
+def _zone_key(tz: str, instant: datetime) -> tuple:
+    from teamops.mentions import zone_for
+
+    local = instant.astimezone(zone_for(tz))
+    return (local.utcoffset(), place(tz))
+
+
+def conversion(mentions, zones, today: datetime | None = None, time_format: str = "24h") -> tuple[Span, ...]:
+    """The reply for one message's mentions, or () when no mention has another zone to show.
+
+    `zones` are the chat's IANA zones; each mention lists every zone but its own. `today` is the
+    moment the message was sent (aware), used to decide whether the header needs a date.
+    """
+    from teamops.mentions import zone_for
+
+    spans: list[Span] = []
+    for mention in mentions:
+        start = mention.utc()
+        end = mention.end_utc()
+        source_zone = zone_for(mention.tz)
+        source_start = start.astimezone(source_zone)
+        others = sorted({z for z in zones if z != mention.tz}, key=lambda z: _zone_key(z, start))
+        if not others:
+            continue
+        if spans:
+            spans.append(Span("\n\n"))
+        head = clock(source_start, time_format)
+        if end is not None:
+            head += "\u2013" + clock(end.astimezone(source_zone), time_format)
+        spans.append(Span(head, bold=True))
+        where = f" {place(mention.tz)}"
+        sender_today = (today or start).astimezone(source_zone).date()
+        if mention.day_explicit or source_start.date() != sender_today:
+            where += f", {day_label(source_start)}"
+        spans.append(Span(where))
+        notes = _notes(mention, source_start, time_format)
+        if notes:
+            spans.append(Span(f"\n{notes}"))
+        for tz in others:
+            zone = zone_for(tz)
+            local_start = start.astimezone(zone)
+            line = clock(local_start, time_format)
+            if end is not None:
+                line += "\u2013" + clock(end.astimezone(zone), time_format)
+            mark = flag(tz)
+            label = f"{mark} {place(tz)}" if mark else place(tz)
+            spans.append(Span("\n"))
+            spans.append(Span(line, bold=True))
+            spans.append(Span(f"  {label} ({offset_label(local_start)}){_day_shift(local_start, source_start)}"))
+    return tuple(spans)
+
+
+def _notes(mention, source_start: datetime, time_format: str) -> str:
+    notes = []
+    if mention.inferred:
+        notes.append(f"(read \u201c{mention.text.strip()}\u201d as {clock(source_start, time_format)})")
+    if mention.dst == "nonexistent":
+        notes.append(
+            f"(clocks spring forward in {place(mention.tz)} that day: "
+            f"{clock(mention.local, time_format)} does not exist, read as {clock(source_start, time_format)})"
+        )
+    elif mention.dst == "ambiguous":
+        notes.append(
+            f"(clocks fall back in {place(mention.tz)} that day: "
+            f"{clock(mention.local, time_format)} happens twice, read as the first, {offset_label(source_start)})"
+        )
+    return " ".join(notes)
+
+
+def verify_prompt(user_name: str) -> tuple[Span, ...]:
+    return (
+        Span(f"{user_name}, which time zone are you in? "),
+        Span("One tap sets it", bold=True),
+        Span(" and I will convert times you write for everyone here. Or send /tz followed by your city."),
+    )
+
+
+def zone_set(user_name: str, tz: str, now: datetime | None = None) -> tuple[Span, ...]:
+    from teamops.mentions import zone_for
+
+    local = (now or datetime.now(timezone.utc)).astimezone(zone_for(tz))
+    return (
+        Span(f"{user_name} is on "),
+        Span(tz, bold=True),
+        Span(f" (now {clock(local, '24h')}, {offset_label(local)})."),
+    )
+
+
+def now_in_zones(zones, now: datetime, time_format: str = "24h") -> tuple[Span, ...]:
+    from teamops.mentions import zone_for
+
+    spans: list[Span] = [Span("Now:", bold=True)]
+    utc_now = now.astimezone(timezone.utc)
+    for tz in sorted(set(zones), key=lambda z: _zone_key(z, utc_now)):
+        local = utc_now.astimezone(zone_for(tz))
+        mark = flag(tz)
+        label = f"{mark} {place(tz)}" if mark else place(tz)
+        spans.append(Span("\n"))
+        spans.append(Span(clock(local, time_format), bold=True))
+        spans.append(Span(f"  {label}, {WEEKDAYS[local.weekday()]} ({offset_label(local)})"))
+    return tuple(spans)
+
+
+def zone_list(chat: dict, team_zones=()) -> tuple[Span, ...]:
+    """The chat's zones, each with who is in it, ordered by offset now."""
+    from teamops.mentions import zone_for
+
+    people: dict[str, list[str]] = {}
+    for member in (chat.get("members") or {}).values():
+        if member.get("tz"):
+            people.setdefault(member["tz"], []).append(member.get("name") or "someone")
+    extra = set(chat.get("extra_zones") or ()) | set(team_zones)
+    zones = set(people) | extra
+    if not zones:
+        return (Span("No zones here yet. Each member can set theirs with /tz; /zones add Asia/Tokyo adds one for the chat."),)
+    now = datetime.now(timezone.utc)
+    spans: list[Span] = [Span("Zones in this chat:", bold=True)]
+    for tz in sorted(zones, key=lambda z: _zone_key(z, now)):
+        local = now.astimezone(zone_for(tz))
+        who = ", ".join(sorted(people.get(tz, [])))
+        if tz in extra:
+            who = f"{who}, added for the chat" if who else "added for the chat"
+        mark = flag(tz)
+        spans.append(Span("\n"))
+        spans.append(Span(f"{mark} {tz}" if mark else tz, bold=True))
+        spans.append(Span(f" ({offset_label(local)}): {who}"))
+    unknown = [m.get("name") or "someone" for m in (chat.get("members") or {}).values() if not m.get("tz")]
+    if unknown:
+        spans.append(Span(f"\nZone not set yet: {', '.join(sorted(unknown))}"))
+    return tuple(spans)
+
+
+def relocation_question(user_name: str, tz: str) -> tuple[Span, ...]:
+    return (Span(f"{user_name}, should I switch your zone to "), Span(tz, bold=True), Span("?"))
