@@ -83,7 +83,7 @@ class Assistant:
             await self.store.touch_member(msg.platform, msg.chat_id, msg.user_id, msg.user_name, sender_tz)
         if chat.get("muted") and not force:
             return []
-        time_format = chat.get("time_format") or "24h"
+        time_format = chat.get("time_format") or wording.format_of(found)
         if sender_tz is None:
             explicit = [m for m in found if m.tz_explicit]
             prompt = await self.store.claim_prompt(msg.platform, msg.chat_id, msg.user_id, "verify", PROMPT_EVERY_SECONDS)

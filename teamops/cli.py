@@ -24,7 +24,8 @@ def try_command(argv: list[str]) -> int:
     parser.add_argument("--team", default=os.environ.get("TEAM_TIMEZONES") or DEMO_TEAM,
                         help="the chat's other zones, comma-separated (default $TEAM_TIMEZONES, else a demo team)")
     parser.add_argument("--now", default="", help="when the message is sent, ISO 8601 (default: now)")
-    parser.add_argument("--format", choices=("24h", "12h"), default="24h")
+    parser.add_argument("--format", choices=("24h", "12h"), default=None,
+                        help="default: 12h when the text uses am/pm, else 24h (as in a chat without /format)")
     args = parser.parse_args(argv)
     zones = _zones(args.team)
     for name in [args.tz, *zones]:
@@ -43,7 +44,7 @@ def try_command(argv: list[str]) -> int:
     if not found:
         print("(no time in that message: the assistant stays silent)")
         return 0
-    body = wording.conversion(found, sorted(set(zones) | {tz}), now, args.format)
+    body = wording.conversion(found, sorted(set(zones) | {tz}), now, args.format or wording.format_of(found))
     if not body:
         print("(everyone is in the sender's zone: the assistant stays silent)")
         return 0

@@ -115,7 +115,7 @@ async def lookup_zone(query: str, chat_zones=()) -> list[tuple[str, str]]:
     found = await city_search(query, 5)
     if not found:
         return []
-    if len({c.tz for c in found}) == 1 or _clear_winner(query, found):
+    if len({c.tz for c in found}) == 1 or _clear_winner(found):
         return [(found[0].name, found[0].tz)]
     seen, choices = set(), []
     for city in found:
@@ -150,14 +150,11 @@ async def place_zone(place: str) -> str | None:
     return None
 
 
-def _clear_winner(query: str, found) -> bool:
-    """One city by that exact name that is far bigger than the rest (Paris, not Paris, Texas)."""
-    exact = [c for c in found if c.name.casefold() == query.strip().casefold()]
-    if not exact:
-        return False
-    top = exact[0]
-    rest = [c.population for c in found if c is not top and c.tz != top.tz]
-    return not rest or top.population >= 10 * max(rest)
+def _clear_winner(found) -> bool:
+    """The best match is far bigger than any match in another zone (Paris, not Paris, Texas)."""
+    top = found[0]
+    rest = [c.population for c in found[1:] if c.tz != top.tz]
+    return not rest or top.population >= 4 * max(rest)
 
 
 async def set_zone(assistant, platform, chat_id, user_id, user_name, tz, msg=None) -> list[Reply]:
@@ -178,6 +175,7 @@ async def _time(assistant, msg, args):
     if args:
         sent_at = datetime.fromtimestamp(msg.sent_at, timezone.utc)
         found = mentions.find_mentions(args, sender_tz or "UTC", sent_at, zones)
+        time_format = chat.get("time_format") or wording.format_of(found)
         if not found:
             return _answer(assistant, msg, (Span("I couldn't read a time there. Try /time 15:30 or /time 3pm PT."),))
         if sender_tz is None and not all(m.tz_explicit for m in found):

@@ -8,6 +8,7 @@ plain "next day" / "previous day" where the date changes.
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
@@ -70,6 +71,14 @@ def clock(moment: datetime, time_format: str) -> str:
     return f"{moment.hour:02d}:{moment.minute:02d}"
 
 
+_AM_PM = re.compile(r"(?i)\d\s*(?:[ap]\.?m\b\.?)")
+
+
+def format_of(mentions) -> str:
+    """A chat without a /format choice gets replies in the style the writer used: 3pm -> 12h."""
+    return "12h" if any(_AM_PM.search(m.text) for m in mentions) else "24h"
+
+
 def day_label(moment: datetime) -> str:
     return f"{WEEKDAYS[moment.weekday()]} {moment.day} {MONTHS[moment.month - 1]}"
 
@@ -112,7 +121,8 @@ def conversion(mentions, zones, today: datetime | None = None, time_format: str 
         if end is not None:
             head += "\u2013" + clock(end.astimezone(source_zone), time_format)
         spans.append(Span(head, bold=True))
-        where = f" {place(mention.tz)}"
+        mark = flag(mention.tz)
+        where = f" {mark} {place(mention.tz)}" if mark else f" {place(mention.tz)}"
         sender_today = (today or start).astimezone(source_zone).date()
         if mention.day_explicit or source_start.date() != sender_today:
             where += f", {day_label(source_start)}"
