@@ -19,7 +19,7 @@ import falcon.asgi
 import handlers
 from handlers import health, telegram, verify
 from teamops import config as config_module
-from teamops.assistant import Assistant
+from teamops.assistant import Assistant, MemberSightings
 from teamops.store import Store
 from teamops.worker import Worker
 
@@ -68,13 +68,14 @@ def create_app(config: config_module.Config | None = None) -> falcon.asgi.App:
 
         senders["telegram"] = TelegramSender(config.telegram_api_base, config.telegram_bot_token, config.send_timeout_seconds)
     worker = Worker(store, Assistant(store, config), senders, config.inbox_lease_seconds, config.inbox_max_attempts)
+    sightings = MemberSightings(store)
 
     app = falcon.asgi.App(middleware=[Lifecycle(store, worker)])
     handlers.use_msgspec(app)
     handlers.install_error_handlers(app)
     app.add_route("/health", health.Health())
     app.add_route("/ready", health.Ready(store))
-    app.add_route("/hooks/telegram", telegram.TelegramWebhook(config, store, worker))
+    app.add_route("/hooks/telegram", telegram.TelegramWebhook(config, store, worker, sightings))
     app.add_route("/verify", verify.VerifyPage(config, store))
     app.add_route("/api/verify", verify.VerifyApi(config, store, worker))
     app.add_route("/api/cities", verify.CitySearch())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
+from functools import partial
 from datetime import datetime, timezone
 
 import falcon
@@ -141,13 +142,14 @@ def to_event(update: Update, bot_username: str = ""):
 
 
 class TelegramWebhook:
-    def __init__(self, config, store, worker):
+    def __init__(self, config, store, worker, sightings):
         self.secret = config.telegram_webhook_secret.encode()
         self.configured = config.telegram_enabled
         self.bot_username = config.telegram_bot_username
         self.max_body = config.max_body_bytes
         self.store = store
         self.worker = worker
+        self.sightings = sightings
 
     async def on_post(self, req, resp):
         started = time.perf_counter()
@@ -164,7 +166,13 @@ class TelegramWebhook:
         event = to_event(update, self.bot_username)
         resp.media = {"ok": True}
         if event is None:
-            return  # nothing for us: no I/O at all
+            sender = update.message.from_ if update.message is not None else None
+            if sender is not None and not sender.is_bot and self.sightings.is_new(PLATFORM, str(update.message.chat.id), str(sender.id)):
+                # Nothing to answer, but a member with a known zone should count in this chat:
+                # looked up once per member and chat, after the response.
+                resp.schedule(partial(self.sightings.note, PLATFORM, str(update.message.chat.id), str(sender.id),
+                                      sender.first_name or sender.username or "Someone"))
+            return  # nothing for us: no I/O before the answer
         try:
             fresh = await self.store.inbox_put(PLATFORM, str(update.update_id), to_doc(event))
         except StorageError as exc:

@@ -17,6 +17,38 @@ from teamops.store import Store
 log = logging.getLogger("teamops.assistant")
 
 PROMPT_EVERY_SECONDS = 24 * 3600
+SIGHTINGS_KEPT = 50_000
+
+
+class MemberSightings:
+    """Remembers who wrote in which chat, so a member with a known zone counts in that chat's
+    zones even if they never wrote a time there.
+
+    Called after the webhook's response for messages that need no other work; each (chat, user)
+    pair costs one lookup per process lifetime (a bounded in-memory set), then nothing.
+    """
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._seen: dict[tuple, None] = {}
+
+    def is_new(self, platform: str, chat_id: str, user_id: str) -> bool:
+        return (platform, chat_id, user_id) not in self._seen
+
+    async def note(self, platform: str, chat_id: str, user_id: str, name: str) -> None:
+        key = (platform, chat_id, user_id)
+        if key in self._seen:
+            return
+        if len(self._seen) >= SIGHTINGS_KEPT:
+            self._seen.pop(next(iter(self._seen)))
+        self._seen[key] = None
+        try:
+            user = await self.store.user(platform, user_id)
+            if user and user.get("tz"):
+                await self.store.touch_member(platform, chat_id, user_id, name, user["tz"])
+        except Exception as exc:  # best effort: the next message with a time registers them anyway
+            self._seen.pop(key, None)
+            log.warning("noting a member failed: %s", type(exc).__name__)
 
 
 class Assistant:

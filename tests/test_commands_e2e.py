@@ -203,3 +203,12 @@ def test_member_who_leaves_is_dropped_from_the_zone_list(chat, db, how):
     assert chat.raw(update).status == 200
     wait_for(lambda: "222" not in db.chats.find_one({"chat_id": str(CHAT)})["members"], what="Bo to be removed")
     chat.silent("sync at 15:30")  # Berlin is the only zone left: nothing to convert to
+
+
+def test_member_who_only_chats_still_counts(chat, db):
+    """Bo set his zone elsewhere; saying anything here puts Tokyo in this chat's conversions."""
+    db.users.insert_one({"platform": "telegram", "user_id": "222", "tz": "Asia/Tokyo", "name": "Bo"})
+    chat.answer("/tz Europe/Berlin")
+    chat.say("morning all", user_id=222, name="Bo")
+    wait_for(lambda: (db.chats.find_one({"chat_id": str(CHAT)})["members"].get("222") or {}).get("tz"), what="Bo noted")
+    assert "Tokyo" in chat.answer("sync at 15:30")["text"]
