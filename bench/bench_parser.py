@@ -1,0 +1,138 @@
+"""Speed of the time-mention engine on ordinary chat messages (run by hand):
+
+    python bench/bench_parser.py
+
+Median per-message time of teamops.mentions.find_mentions over a realistic mix of messages with
+no time and with one time, printed next to a baseline measured in the same run (one precompiled
+`re.search` over the same messages) and, when it is installed, dateparser.search_dates.
+Goals (issue 3): no-time messages under 10 µs, one-time messages under 150 µs.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from teamops.mentions import find_mentions, might_mention_time  # noqa: E402
+
+NO_TIME = [
+    "ok sounds good",
+    "thanks! 🙏",
+    "lgtm, ship it",
+    "can you take a look at the PR when you get a chance?",
+    "I have 3 PRs to review before the release",
+    "we shipped 2.14.1 yesterday, changelog is in the wiki",
+    "CI is red again, flaky test in test_payments",
+    "merged #1234",
+    "Who's on call this week?",
+    "the build takes 12 min now, down from 30",
+    "coverage went up to 87.5% 🎉",
+    "+1",
+    "давай позже обсудим",
+    "согласен, но нужно 2 ревьюера",
+    "Kannst du das bitte prüfen?",
+    "je regarde ça demain",
+    "perfecto, gracias",
+    "vou ver isso agora",
+    "our p95 latency is 340ms at 10k rps",
+    "ETA 2 days for the migration",
+    "sorry, running 5 min late",
+    "see https://github.com/org/repo/pull/42 for details",
+    "use `kubectl get pods -n prod` to check",
+    "we won 3-2 lol",
+    "Version 10.3.0 fixes the crash on iOS 17.5",
+    "room 101, second floor",
+    "I'll be in the office tomorrow",
+    "can someone approve my expense report?",
+    "nice work everyone on the launch",
+    "the meeting notes are in Notion",
+]
+ONE_TIME = [
+    "let's meet at 15:30",
+    "can we do 3pm tomorrow?",
+    "standup moved to 10-11am",
+    "release call at 16:00 UTC",
+    "I'm free after 2, ping me",
+    "sync at 9am PT on Monday?",
+    "созвон завтра в 11:00 по Москве",
+    "давай в 7 вечера",
+    "um 15 Uhr passt mir",
+    "rdv demain à 14h",
+    "nos vemos a las 10:00",
+    "reunião às 15h",
+    "deploy window 22:00–23:00 CET",
+    "lunch at noon?",
+    "Can we move the sync to 15:30 CET on Friday? I have a conflict",
+    "ok, 4:30pm works for me",
+    "the outage started at 04:12 UTC",
+    "dinner at 7 tonight",
+    "with the new schedule the retro is at 16:00 every other Thursday",
+    "between 3 and 5 pm works",
+]
+NOW = datetime(2025, 7, 1, 9, tzinfo=timezone.utc)
+BASELINE = re.compile(r"\b(?:[01]?\d|2[0-3]):[0-5]\d\b|\b\d{1,2}\s?[ap]m\b", re.I)
+
+
+def _per_message_median(function, messages, repeat: int) -> float:
+    """Median over messages of the best-of-3 mean time of one call, in microseconds."""
+    times = []
+    for message in messages:
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            for _ in range(repeat):
+                function(message)
+            best = min(best, (time.perf_counter() - started) / repeat)
+        times.append(best * 1e6)
+    return statistics.median(times)
+
+
+def main() -> int:
+    find = lambda text: find_mentions(text, "Europe/Berlin", NOW)  # noqa: E731
+    find("warm up at 15:00 CET tomorrow")  # compiles the context patterns, loads zones
+    baseline = lambda text: BASELINE.search(text)  # noqa: E731
+    assert all(not find(m) for m in NO_TIME), [m for m in NO_TIME if find(m)]
+    assert all(len(find(m)) == 1 for m in ONE_TIME), [m for m in ONE_TIME if len(find(m)) != 1]
+
+    with_digits = [m for m in NO_TIME if any(ch.isdigit() for ch in m)]
+    rows = []
+    for label, messages in (("no time", NO_TIME), ("no time, with digits", with_digits), ("one time", ONE_TIME)):
+        ours = _per_message_median(find, messages, 2000)
+        base = _per_message_median(baseline, messages, 2000)
+        rows.append((label, ours, base))
+    prefilter = _per_message_median(might_mention_time, NO_TIME, 5000)
+
+    dateparser_times = {}
+    try:
+        from dateparser.search import search_dates
+
+        settings = {"RELATIVE_BASE": NOW.replace(tzinfo=None), "TIMEZONE": "Europe/Berlin"}
+        slow = lambda text: search_dates(text, settings=settings)  # noqa: E731
+        slow("warm up at 15:00")
+        for label, messages in (("no time", NO_TIME), ("no time, with digits", with_digits), ("one time", ONE_TIME)):
+            dateparser_times[label] = _per_message_median(slow, messages, 3)
+    except ImportError:
+        pass
+
+    print(f"teamops.mentions on {len(NO_TIME)} no-time and {len(ONE_TIME)} one-time chat messages "
+          f"(median per message, Python {sys.version.split()[0]})")
+    print(f"{'messages':<22}{'find_mentions':>15}{'re.search':>12}{'ratio':>9}{'goal':>9}", end="")
+    print(f"{'dateparser':>13}{'dp/ours':>9}" if dateparser_times else " (dateparser not installed: skipped)")
+    goals = {"no time": 10.0, "no time, with digits": 10.0, "one time": 150.0}
+    for label, ours, base in rows:
+        line = f"{label:<22}{ours:>12.1f} µs{base:>9.2f} µs{ours / base:>8.0f}×{'<' + str(int(goals[label])) + ' µs':>9}"
+        if label in dateparser_times:
+            line += f"{dateparser_times[label]:>10.0f} µs{dateparser_times[label] / ours:>8.0f}×"
+        print(line + ("" if ours < goals[label] else "   ← over the goal"))
+    print(f"might_mention_time (webhook prefilter) on no-time messages: {prefilter:.2f} µs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
