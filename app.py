@@ -66,7 +66,9 @@ def create_app(config: config_module.Config | None = None) -> falcon.asgi.App:
     if config.telegram_bot_token:
         from teamops.senders.telegram import TelegramSender
 
-        senders["telegram"] = TelegramSender(config.telegram_api_base, config.telegram_bot_token, config.send_timeout_seconds)
+        senders["telegram"] = TelegramSender(
+            config.telegram_api_base, config.telegram_bot_token, config.send_timeout_seconds, config.telegram_bot_username
+        )
     worker = Worker(store, Assistant(store, config), senders, config.inbox_lease_seconds, config.inbox_max_attempts)
     sightings = MemberSightings(store)
 

@@ -84,7 +84,8 @@ class Assistant:
         return f"{self.config.public_base_url}/verify?token={token}"
 
     def verify_button(self, platform: str, user_id: str, chat_id: str) -> tuple[tuple[Button, ...], ...]:
-        return ((Button(text="Set my time zone", url=self.verify_link(platform, user_id, chat_id)),),)
+        link = self.verify_link(platform, user_id, chat_id)
+        return ((Button(text="Set my time zone", url=link, personal_for_chat=chat_id),),)
 
     def reply(self, msg: ChatMessage, body, buttons=()) -> Reply:
         return Reply(

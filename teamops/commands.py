@@ -8,6 +8,7 @@ Every platform's handler turns its own command syntax into a ChatMessage whose t
 from __future__ import annotations
 
 import asyncio
+import re
 import unicodedata
 from datetime import datetime, timezone
 
@@ -27,6 +28,8 @@ HELP = (
         "/forget \u2014 delete everything I store about you"
     ),
 )
+
+_CHAT_ID = re.compile(r"-?\d{1,20}")
 
 KNOWN = {"start", "help", "tz", "time", "zones", "mute", "unmute", "format", "forget", "timezone"}
 
@@ -66,6 +69,15 @@ async def _help(assistant, msg, args):
 
 
 async def _start(assistant, msg, args):
+    if args.startswith("tz") and msg.private and _CHAT_ID.fullmatch(args[2:]):
+        # Arrived from a group's "Set my time zone" button: a link of their own, for that group.
+        group = args[2:]
+        return _answer(
+            assistant,
+            msg,
+            (Span(f"{msg.user_name}, tap to set your time zone for your team's chat. The link is yours alone and works once."),),
+            assistant.verify_button(msg.platform, msg.user_id, group),
+        )
     user = await assistant.store.user(msg.platform, msg.user_id)
     if user and user.get("tz"):
         hello = (Span(f"Hi {msg.user_name}! Your zone is "), Span(user["tz"], bold=True), Span(".\n\n"))

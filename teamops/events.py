@@ -64,6 +64,9 @@ class Button(msgspec.Struct, frozen=True):
     text: str
     url: str = ""
     data: str = ""  # our callback payload when there is no url
+    # The url is minted for one person (a verification link). Where everyone in the chat sees the
+    # button, a sender routes it through a private chat so nobody opens another person's link.
+    personal_for_chat: str = ""
 
 
 class Reply(msgspec.Struct, frozen=True):

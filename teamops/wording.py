@@ -164,8 +164,8 @@ def _notes(mention, source_start: datetime, time_format: str) -> str:
 def verify_prompt(user_name: str) -> tuple[Span, ...]:
     return (
         Span(f"{user_name}, which time zone are you in? "),
-        Span("One tap sets it", bold=True),
-        Span(" and I will convert times you write for everyone here. Or send /tz followed by your city."),
+        Span("Tap the button", bold=True),
+        Span(" to set it from your browser and I will convert the times you write for everyone here. Or send /tz and your city."),
     )
 
 

@@ -35,7 +35,14 @@ def test_unknown_sender_gets_link_then_conversion(start_app, mongo_uri, telegram
     assert prompt["chat_id"] == update["message"]["chat"]["id"]
     assert prompt["reply_parameters"] == {"message_id": update["message"]["message_id"], "allow_sending_without_reply": True}
     assert prompt["parse_mode"] == "HTML"
-    token = _link_token(prompt)
+    # In a group everyone sees the button, so it opens a private chat with the bot instead of
+    # carrying Ana's own link; there the bot hands whoever pressed it a link of their own.
+    button = prompt["reply_markup"]["inline_keyboard"][0][0]["url"]
+    assert button == "https://t.me/team_ops_bot?start=tz-100500"
+    app.telegram(tg_message("/start tz-100500", user_id=7001, chat_id=7001, name="Ana", chat_type="private"))
+    private = telegram_api.wait_sent(2)[1]
+    assert private["chat_id"] == 7001
+    token = _link_token(private)
 
     page = app.get(f"/verify?token={token}")
     assert page.status == 200 and b"<html" in page.data.lower()
@@ -45,8 +52,8 @@ def test_unknown_sender_gets_link_then_conversion(start_app, mongo_uri, telegram
     assert db.users.find_one({"platform": "telegram", "user_id": "7001"})["tz"] == "Europe/Lisbon"
 
     # The chat hears about it, and the message that was waiting is converted now.
-    sent = telegram_api.wait_sent(3)
-    assert "Europe/Lisbon" in sent[1]["text"]
+    sent = telegram_api.wait_sent(4)[1:]
+    assert sent[1]["chat_id"] == -100500 and "Europe/Lisbon" in sent[1]["text"]
     tokyo = _expected("15:30", "Europe/Lisbon", "Asia/Tokyo", datetime.now(timezone.utc))
     new_york = _expected("15:30", "Europe/Lisbon", "America/New_York", datetime.now(timezone.utc))
     conversion = sent[2]["text"]
@@ -57,11 +64,25 @@ def test_unknown_sender_gets_link_then_conversion(start_app, mongo_uri, telegram
 
     # The same words again: converted straight away, no second link.
     app.telegram(tg_message("sync at 15:30?", user_id=7001, name="Ana"))
-    again = telegram_api.wait_sent(4)[3]
+    again = telegram_api.wait_sent(5)[4]
     assert f"{tokyo:%H:%M}" in again["text"] and "reply_markup" not in again
     # A spent link cannot be used twice.
     replay = app.post("/api/verify", {"token": token, "tz_iana": "Asia/Tokyo"})
     assert replay.status == 400 and "used" in json.loads(replay.data)["error"]
+
+
+def test_a_group_button_never_hands_out_someone_elses_link(start_app, mongo_uri, telegram_api, db):
+    from teamops import tokens
+    from conftest import VERIFY_SECRET
+
+    app = start_app(app_env(mongo_uri, telegram_api))
+    app.telegram(tg_message("sync at 15:30", user_id=7101, name="Ana"))
+    telegram_api.wait_sent(1)
+    # Bo presses the button under Ana's prompt: he lands in a private chat and gets his own link.
+    app.telegram(tg_message("/start tz-100500", user_id=7102, chat_id=7102, name="Bo", chat_type="private"))
+    link = telegram_api.wait_sent(2)[1]
+    claims = tokens.check(VERIFY_SECRET, _link_token(link))
+    assert (claims.u, claims.c) == ("7102", "-100500")
 
 
 def test_conversion_marks_the_next_day(start_app, mongo_uri, telegram_api, db):

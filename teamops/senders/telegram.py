@@ -57,7 +57,18 @@ def render_html(reply: Reply) -> str:
     return rendered
 
 
-def send_message_payload(reply: Reply) -> dict:
+def _button(button, reply: Reply, bot_username: str) -> dict:
+    if button.url:
+        url = button.url
+        if button.personal_for_chat and reply.chat_id.startswith("-") and bot_username:
+            # Group chats have negative ids. Everyone there sees the button, so it opens a private
+            # chat with the bot, which hands the presser a link of their own (/start tz<chat>).
+            url = f"https://t.me/{bot_username}?start=tz{button.personal_for_chat}"
+        return {"text": button.text, "url": url}
+    return {"text": button.text, "callback_data": button.data}
+
+
+def send_message_payload(reply: Reply, bot_username: str = "") -> dict:
     payload: dict = {
         "chat_id": int(reply.chat_id) if reply.chat_id.lstrip("-").isdigit() else reply.chat_id,
         "text": render_html(reply),
@@ -71,7 +82,7 @@ def send_message_payload(reply: Reply) -> dict:
     if reply.buttons:
         payload["reply_markup"] = {
             "inline_keyboard": [
-                [{"text": b.text, "url": b.url} if b.url else {"text": b.text, "callback_data": b.data} for b in row]
+                [_button(b, reply, bot_username) for b in row]
                 for row in reply.buttons
             ]
         }
@@ -79,8 +90,9 @@ def send_message_payload(reply: Reply) -> dict:
 
 
 class TelegramSender:
-    def __init__(self, api_base: str, bot_token: str, timeout: float, backoff=BACKOFF):
+    def __init__(self, api_base: str, bot_token: str, timeout: float, bot_username: str = "", backoff=BACKOFF):
         self._base = f"{api_base}/bot{bot_token}"
+        self._bot_username = bot_username
         self._backoff = backoff
         self._http = urllib3.PoolManager(
             num_pools=2,
@@ -97,7 +109,7 @@ class TelegramSender:
             # A press older than Telegram's window cannot be answered; never worth a retry.
             outcome = await self._call("answerCallbackQuery", body)
             return SENT if outcome.status == "retry" else outcome
-        return await self._call("sendMessage", send_message_payload(reply))
+        return await self._call("sendMessage", send_message_payload(reply, self._bot_username))
 
     async def call(self, method: str, body: dict) -> Outcome:
         return await self._call(method, body)
