@@ -148,8 +148,9 @@ class Assistant:
         pending = await self.store.take_pending(event.platform, event.chat_id, event.user_id)
         user = await self.store.user(event.platform, event.user_id)
         name = (pending or {}).get("user_name") or (user or {}).get("name") or "You"
+        thread = (pending or {}).get("thread_id", "")
         replies = [
-            Reply(platform=event.platform, chat_id=event.chat_id, body=wording.zone_set(name, event.tz))
+            Reply(platform=event.platform, chat_id=event.chat_id, thread_id=thread, body=wording.zone_set(name, event.tz))
         ]
         if pending:
             original = ChatMessage(
