@@ -32,15 +32,19 @@ class Lifecycle:
     Nothing here delays the first response: /health answers while indexes are still being made.
     """
 
-    def __init__(self, store: Store, worker: Worker):
+    def __init__(self, store: Store, worker: Worker, prepare):
         self.store = store
         self.worker = worker
+        self.prepare = prepare
         self._boot: asyncio.Task | None = None
 
     async def process_startup(self, scope, event):
         self._boot = asyncio.create_task(self._start())
 
     async def _start(self):
+        # The driver and the HTTP client take ~100 ms to import: do it beside the loop, so the
+        # first /health is not kept waiting (Render's cold start is measured to that answer).
+        await asyncio.to_thread(self.prepare)
         delay = 0.5
         while True:
             try:
@@ -59,9 +63,7 @@ class Lifecycle:
         await self.store.close()
 
 
-def create_app(config: config_module.Config | None = None) -> falcon.asgi.App:
-    config = config or config_module.load()
-    store = Store(config.mongodb_uri, config.mongodb_db)
+def build_senders(config: config_module.Config) -> dict:
     senders = {}
     if config.telegram_bot_token:
         from teamops.senders.telegram import TelegramSender
@@ -69,10 +71,22 @@ def create_app(config: config_module.Config | None = None) -> falcon.asgi.App:
         senders["telegram"] = TelegramSender(
             config.telegram_api_base, config.telegram_bot_token, config.send_timeout_seconds, config.telegram_bot_username
         )
+    return senders
+
+
+def create_app(config: config_module.Config | None = None) -> falcon.asgi.App:
+    config = config or config_module.load()
+    store = Store(config.mongodb_uri, config.mongodb_db)
+    senders: dict = {}  # filled at start-up, off the event loop (see Lifecycle)
     worker = Worker(store, Assistant(store, config), senders, config.inbox_lease_seconds, config.inbox_max_attempts)
     sightings = MemberSightings(store)
 
-    app = falcon.asgi.App(middleware=[Lifecycle(store, worker)])
+    def prepare() -> None:
+        import pymongo.asynchronous.mongo_client  # noqa: F401  (import cost paid here, not on first use)
+
+        senders.update(build_senders(config))
+
+    app = falcon.asgi.App(middleware=[Lifecycle(store, worker, prepare)])
     handlers.use_msgspec(app)
     handlers.install_error_handlers(app)
     app.add_route("/health", health.Health())

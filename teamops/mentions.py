@@ -160,6 +160,7 @@ def resolve_zone(name: str, chat_zones: Sequence[str] = ()) -> str | None:
 
 _MASK = re.compile(
     r"```[\s\S]*?(?:```|\Z)"  # fenced code; an unclosed fence runs to the end
+    r"|^[ \t]*~~~[\s\S]*?(?:^[ \t]*~~~|\Z)"  # the other Markdown fence
     r"|`[^`\n]*`"  # inline code
     r"|<(?:[@#!]|t:|a?:\w+:)[^<>\n]*>"  # <@U0PM12> <#C1|general> <!here> <t:1700000000:t> <:emoji:1>
     r"|<https?://[^<>\s]*>"
@@ -187,7 +188,7 @@ _REPLY_CLOCK = re.compile(
 
 def _mask(text: str) -> str:
     """The text with everything that must not be read blanked out (same length, same lines)."""
-    if "`" in text or "<" in text or ">" in text or "/" in text or "www." in text:
+    if "`" in text or "<" in text or ">" in text or "/" in text or "www." in text or "~~~" in text:
         text = _MASK.sub(lambda m: _NOT_NEWLINE.sub(" ", m.group()), text)
     if "(UTC" in text:
         text = _mask_replies(text)
@@ -235,14 +236,14 @@ _WORD_TIMES = {
 _DIGIT = re.compile(r"[0-9]")
 _DIGIT_RUN = re.compile(r"[0-9]+")
 _WORD_TIME_RE = re.compile(r"noon|midnight|midday|полдень|полночь|midi|minuit|mediod|medianoche|meio-dia"
-                           r"|meia-noite|mitternacht")
+                           r"|meia-noite|mitternacht|час[ \t]+(?:дня|ночи)")
 
 
 def _has_word_time(text: str) -> bool:
     lower = text.lower()
     return ("noon" in lower or "midn" in lower or "midd" in lower or "midi" in lower or "minuit" in lower
             or "medi" in lower or "mitternacht" in lower or "meio-dia" in lower or "meia-noite" in lower
-            or "полдень" in lower or "полночь" in lower)
+            or "полдень" in lower or "полночь" in lower or "час дня" in lower or "час ночи" in lower)
 
 
 _CLOCK = (
@@ -255,7 +256,8 @@ _CLOCK = (
     r")?"
     r"(?![0-9]|[.,:/][0-9])"
 )
-_WORD_ATOM = r"(?P<word>noon|midnight|midday|полдень|полночь|midi|minuit|mediod[ií]a|medianoche|meio-dia|meia-noite|mitternacht)(?!\w)"
+_WORD_ATOM = (r"(?P<word>noon|midnight|midday|полдень|полночь|midi|minuit|mediod[ií]a|medianoche|meio-dia|meia-noite"
+              r"|mitternacht|час(?=[ \t]+(?:дня|ночи)(?!\w)))(?!\w)")
 # The first clock of a mention, tried only where a digit run or a time word starts; the character
 # before it must not glue it to a word, a number, a path, a price or an id (checked in Python, so
 # the scan itself stays a plain digit search).
@@ -329,6 +331,8 @@ def _read_clock(scan: str, m: re.Match, dash_minutes: bool = False) -> _Clock | 
         lower = word.lower()
         if lower == "midi" and word.isupper():
             return None  # MIDI, the file format
+        if lower == "час":  # "в час дня" = "в 1 час дня": one o'clock, the day part follows
+            return _Clock(start, m.end(), 1, 0, "bare", suffix="hw")
         return _Clock(start, m.end(), _WORD_TIMES.get(lower, 12), 0, "word", suffix=lower)
     hour_text = m.group("h")
     h = int(hour_text)
@@ -426,7 +430,7 @@ _RU_COUNTED_STEMS = ("раз", "клик", "поток", "ряд", "слой", "
                      "лет", "минут", "секунд", "процент", "тысяч", "рубл", "доллар", "евро", "задач",
                      "тикет", "попыт", "этап", "шаг", "итерац", "раунд", "балл", "очк", "пункт", "сервер",
                      "под", "нод", "гб", "мб", "кб", "стран", "вопрос", "ответ", "коммит", "файл", "мест",
-                     "глав", "случа", "город")
+                     "глав", "случа", "город", "рук")
 
 _RANGE_SEP = re.compile(
     r"[ \t]*(?:(?P<dash>[-–—‐−~])|(?P<w>to|till|til|until|thru|through|до|bis|à|a|às|as|até|ate|al|hasta"
@@ -452,6 +456,7 @@ _LAZY["_ZONE_AFTER"] = _source(
     r"|(?P<abbr>[^\W\d_]{1,5})(?:[ \t]?(?P<sign>[+\-−])[ \t]?(?P<oh>[0-9]{1,2})(?::?(?P<om>[0-9]{2}))?)?(?![\w])"
     r")(?(open)[ \t]*\))"
 )
+_CAPITAL_WORD_NEXT = re.compile(r"[ \t]+[A-Z]")
 _ZONE_BEFORE = re.compile(r"(?<![\w])(?P<abbr>[A-ZА-Я]{2,5})(?:(?P<sign>[+\-−])(?P<oh>[0-9]{1,2})(?::?(?P<om>[0-9]{2}))?)?[ \t]*:?[ \t]*\Z")
 
 _DAY_PART_WORDS = "|".join(re.escape(p) for p in sorted(T.DAY_PARTS, key=len, reverse=True))
@@ -593,8 +598,10 @@ def _zone_after(scan: str, pos: int, after_ampm: bool, chat_zones: Sequence[str]
         return T.ROMANCE_ZONE_PHRASES[found.group("rom").lower()], True, end
     if found.group("city"):
         city = " ".join(found.group("city").lower().split())
-        if city in T.CITY_NEEDS_TIME and not found.group("time"):
-            return None
+        if city in T.CITY_NEEDS_TIME and not found.group("time") and not (
+                city in T.CITY_CAPITALISED_OK and found.group("city")[0].isupper()
+                and not _CAPITAL_WORD_NEXT.match(scan, end)):
+            return None  # "10am central" is a word; "10am Central" a zone, "10:00 Central Station" a place
         return T.CITY_HINTS[city], True, end
     if found.group("code"):
         return T.CITY_CODES[found.group("code")], True, end
@@ -735,6 +742,8 @@ _LAZY["_DAY_REF"] = _source(
     re.I,
 )
 _VERB_LIKE_WEEKDAYS = frozenset(("sat", "sun", "wed", "вс", "ср"))
+_SUBJECT_BEFORE = re.compile(r"(?<![\w'’])(?:i|we|he|she|they|you|it|who|that|which|and|the|a|just|had|have|has|was"
+                             r"|were|to|will|then|also|still|never|finally|i've|we've|they've)[ \t]+\Z", re.I)
 _WEEKDAY_SPAN_GAP = re.compile(r"[ \t]*(?:[-–—]|to|through|thru|till|until|до|по|bis|à|au|a|al)[ \t]*\Z", re.I)
 _MORGEN_NOT_TOMORROW = frozenset("guten am heute jeden den diesen gestern vom zum schönen einen".split())
 _SPANISH_MORNING = frozenset("la esta por de".split())
@@ -761,8 +770,9 @@ def _day_refs(scan: str) -> list[tuple[int, int, str, object]]:
             refs.append((s, e, "weekday", (T.WEEKDAYS[found.group("weekday").lower()], bool(found.group("next")))))
         elif found.group("short"):
             word = found.group("short")
-            if not word[0].isupper() and word.lower() in _VERB_LIKE_WEEKDAYS:
-                continue
+            if not word[0].isupper() and word.lower() in _VERB_LIKE_WEEKDAYS and (
+                    word.lower() in ("вс", "ср") or _SUBJECT_BEFORE.search(scan, max(0, s - 24), s)):
+                continue  # "we sat at 10:00", "the sun 10:00": the verb or the noun; "sat 11:00 brunch" is Saturday
             refs.append((s, e, "weekday", (T.WEEKDAY_ABBREVIATIONS[word.lower()], False)))
         elif found.group("md_month") or found.group("dm_month"):
             month_word = found.group("md_month") or found.group("dm_month")
@@ -845,6 +855,8 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
     zone_for(tz)  # an unknown sender zone is the caller's bug: ValueError
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
+    if tz not in chat_zones:
+        chat_zones = (tz, *chat_zones)  # the sender's zone settles "CST", "IST", "BST" first
     scan = _mask(text)
     starts = [run.start() for run in _DIGIT_RUN.finditer(scan)]
     if _has_word_time(scan):

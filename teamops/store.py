@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 log = logging.getLogger("teamops.store")
 
 INBOX_TTL_SECONDS = 7 * 24 * 3600
+CLAIM_SCAN = 50  # open items read per claim; more than the workers of all instances take at once
 
 _clients: dict[str, object] = {}
 
@@ -82,7 +83,7 @@ class Store:
             db.users.create_index([("platform", 1), ("user_id", 1)], unique=True, name="platform_user"),
             db.chats.create_index([("platform", 1), ("chat_id", 1)], unique=True, name="platform_chat"),
             db.inbox.create_index([("platform", 1), ("event_id", 1)], unique=True, name="platform_event"),
-            db.inbox.create_index([("state", 1), ("due_at", 1)], name="state_due"),
+            db.inbox.create_index("state", name="state"),
             db.inbox.create_index("created_at", expireAfterSeconds=INBOX_TTL_SECONDS, name="ttl_7d"),
             db.used_tokens.create_index("expires_at", expireAfterSeconds=0, name="ttl_expiry"),
         )
@@ -122,24 +123,34 @@ class Store:
         return True
 
     async def inbox_claim(self, owner: str, lease_seconds: float) -> dict | None:
-        """Lease one due item: pending and due, or working with a lease that ran out (a crash)."""
-        from pymongo import ReturnDocument
+        """Lease one due item: pending and due, or working with a lease that ran out (a crash).
 
+        Two steps, both cheap on any MongoDB-compatible server: read a few open items by `state`
+        (an equality on an indexed field; open items are few, done ones are many), then take one
+        with an update that only matches while it is still as we read it, so two workers never
+        take the same item.
+        """
         now = _now()
-        return await self.db.inbox.find_one_and_update(
-            {
-                "$or": [
-                    {"state": "pending", "due_at": {"$lte": now}},
-                    {"state": "working", "lease_until": {"$lt": now}},
-                ]
-            },
-            {
-                "$set": {"state": "working", "owner": owner, "lease_until": _after(now, lease_seconds)},
-                "$inc": {"attempts": 1},
-            },
-            sort=[("due_at", 1)],
-            return_document=ReturnDocument.AFTER,
+        open_items = await (
+            self.db.inbox.find({"state": {"$in": ["pending", "working"]}}).sort("due_at", 1).limit(CLAIM_SCAN).to_list()
         )
+        due = [
+            item
+            for item in open_items
+            if (item["state"] == "pending" and item["due_at"] <= now)
+            or (item["state"] == "working" and item.get("lease_until") is not None and item["lease_until"] < now)
+        ]
+        due.sort(key=lambda item: item["due_at"])
+        lease_until = _after(now, lease_seconds)
+        for item in due:
+            taken = await self.db.inbox.update_one(
+                {"_id": item["_id"], "state": item["state"], "lease_until": item.get("lease_until")},
+                {"$set": {"state": "working", "owner": owner, "lease_until": lease_until}, "$inc": {"attempts": 1}},
+            )
+            if taken.modified_count:
+                item.update(state="working", owner=owner, lease_until=lease_until, attempts=item.get("attempts", 0) + 1)
+                return item
+        return None
 
     async def inbox_plan(self, item_id, owner: str, replies: list[dict]) -> None:
         """Keep the decided replies on the item so a retry delivers them without deciding again."""

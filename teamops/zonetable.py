@@ -164,6 +164,8 @@ CITY_CODES: dict[str, str] = {"NY": "America/New_York", "LA": "America/Los_Angel
                               "SF": "America/Los_Angeles", "DC": "America/New_York"}
 # Region words that only name a zone when followed by "time" ("3pm Eastern" is common enough to
 # allow, but "central" and "mountain" alone are too often ordinary words).
+# ...except the US region words capitalised right after a time: "10am Central", "9am Mountain".
+CITY_CAPITALISED_OK = frozenset({"central", "mountain"})
 CITY_NEEDS_TIME = frozenset({"central", "mountain", "german", "british", "uk", "india", "japan",
                              "israel", "spain", "france", "germany", "portugal"})
 
