@@ -84,6 +84,14 @@ class VerifyPage:
             return
         resp.content_type = falcon.MEDIA_HTML
         resp.data = _static("verify.html")
+        resp.schedule(_warm_cities)
+
+
+async def _warm_cities() -> None:
+    """Someone holding the page may search next: load the city table now, off the loop (~0.7 s once)."""
+    from teamops import cities
+
+    await asyncio.to_thread(cities.load)
 
 
 class VerifyApi:
