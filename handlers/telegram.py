@@ -174,17 +174,17 @@ class TelegramWebhook:
                                       sender.first_name or sender.username or "Someone"))
             return  # nothing for us: no I/O before the answer
         try:
-            fresh = await self.store.inbox_put(PLATFORM, str(update.update_id), to_doc(event))
+            item = await self.store.inbox_put(PLATFORM, str(update.update_id), to_doc(event))
         except StorageError as exc:
             # Telegram redelivers on a non-2xx answer: the update waits there instead of being lost.
             log.warning("telegram update=%d inbox write failed: %s", update.update_id, type(exc).__name__)
             raise falcon.HTTPServiceUnavailable(title="storage unavailable", headers={"Retry-After": "5"}) from None
-        if fresh:
-            self.worker.wake()
+        if item is not None:
+            self.worker.offer(item)
         log.info(
             "telegram update=%d chat=%s outcome=%s ms=%.1f",
             update.update_id,
             event.chat_id,
-            "queued" if fresh else "duplicate",
+            "queued" if item is not None else "duplicate",
             (time.perf_counter() - started) * 1000,
         )

@@ -126,8 +126,9 @@ class VerifyApi:
         await self.store.set_user_zone(claims.p, claims.u, tz, "web")
         await self.store.touch_member(claims.p, claims.c, claims.u, "", tz)
         event = ZoneVerified(platform=claims.p, chat_id=claims.c, user_id=claims.u, tz=tz)
-        if await self.store.inbox_put(claims.p, f"verified:{claims.n}", to_doc(event)):
-            self.worker.wake()
+        item = await self.store.inbox_put(claims.p, f"verified:{claims.n}", to_doc(event))
+        if item is not None:
+            self.worker.offer(item)
         log.info("zone verified platform=%s chat=%s user=%s", claims.p, claims.c, claims.u)
         resp.media = {"success": True, "timezone": tz}
 

@@ -23,7 +23,6 @@ from datetime import datetime, timezone
 log = logging.getLogger("teamops.store")
 
 INBOX_TTL_SECONDS = 7 * 24 * 3600
-CLAIM_SCAN = 50  # open items read per claim; more than the workers of all instances take at once
 
 _clients: dict[str, object] = {}
 
@@ -98,50 +97,45 @@ class Store:
             return False
 
     # ----- inbox: dedup + durable work queue -----
-    async def inbox_put(self, platform: str, event_id: str, event: dict) -> bool:
-        """Record one event. False when it was already recorded (a duplicate delivery)."""
+    async def inbox_put(self, platform: str, event_id: str, event: dict) -> dict | None:
+        """Record one event; the stored item, or None when it was already recorded (a duplicate)."""
         now = _now()
-        return await self._inbox_writes.put(
-            {
-                "platform": platform,
-                "event_id": event_id,
-                "event": event,
-                "state": "pending",
-                "due_at": now,
-                "created_at": now,
-                "attempts": 0,
-            }
-        )
+        item = {
+            "platform": platform,
+            "event_id": event_id,
+            "event": event,
+            "state": "pending",
+            "due_at": now,
+            "created_at": now,
+            "attempts": 0,
+        }
+        return item if await self._inbox_writes.put(item) else None
 
-    async def inbox_claim(self, owner: str, lease_seconds: float) -> dict | None:
-        """Lease one due item: pending and due, or working with a lease that ran out (a crash).
-
-        Two steps, both cheap on any MongoDB-compatible server: read a few open items by `state`
-        (an equality on an indexed field; open items are few, done ones are many), then take one
-        with an update that only matches while it is still as we read it, so two workers never
-        take the same item.
-        """
+    async def inbox_due(self, limit: int) -> list[dict]:
+        """Open items that may be taken now: pending and due, or working with a lease that ran out
+        (its worker crashed). Open items are few and done ones many, so this reads by `state`."""
         now = _now()
         open_items = await (
-            self.db.inbox.find({"state": {"$in": ["pending", "working"]}}).sort("due_at", 1).limit(CLAIM_SCAN).to_list()
+            self.db.inbox.find({"state": {"$in": ["pending", "working"]}}).sort("due_at", 1).limit(limit).to_list()
         )
-        due = [
+        return [
             item
             for item in open_items
             if (item["state"] == "pending" and item["due_at"] <= now)
             or (item["state"] == "working" and item.get("lease_until") is not None and item["lease_until"] < now)
         ]
-        due.sort(key=lambda item: item["due_at"])
-        lease_until = _after(now, lease_seconds)
-        for item in due:
-            taken = await self.db.inbox.update_one(
-                {"_id": item["_id"], "state": item["state"], "lease_until": item.get("lease_until")},
-                {"$set": {"state": "working", "owner": owner, "lease_until": lease_until}, "$inc": {"attempts": 1}},
-            )
-            if taken.modified_count:
-                item.update(state="working", owner=owner, lease_until=lease_until, attempts=item.get("attempts", 0) + 1)
-                return item
-        return None
+
+    async def inbox_take(self, item: dict, owner: str, lease_seconds: float) -> dict | None:
+        """Lease `item` for this worker, if it is still as it was read: two workers (or two
+        instances) can never both take it. The leased item, or None."""
+        lease_until = _after(_now(), lease_seconds)
+        taken = await self.db.inbox.update_one(
+            {"_id": item["_id"], "state": item["state"], "lease_until": item.get("lease_until")},
+            {"$set": {"state": "working", "owner": owner, "lease_until": lease_until}, "$inc": {"attempts": 1}},
+        )
+        if not taken.modified_count:
+            return None
+        return {**item, "state": "working", "owner": owner, "lease_until": lease_until, "attempts": item.get("attempts", 0) + 1}
 
     async def inbox_plan(self, item_id, owner: str, replies: list[dict]) -> None:
         """Keep the decided replies on the item so a retry delivers them without deciding again."""

@@ -21,11 +21,18 @@ from teamops.senders import Outcome
 
 log = logging.getLogger("teamops.worker")
 
-IDLE_POLL_SECONDS = 2.0  # how often an idle worker looks for items other instances left behind
+SCAN_EVERY_SECONDS = 2.0  # how often the inbox is searched for items nobody handed over
+SCAN_LIMIT = 100
+QUEUE_LIMIT = 10_000
 RETRY_BASE_SECONDS = 5.0
 
 
 class Worker:
+    """Items reach the worker two ways: the webhook hands over what it just stored (the hot path:
+    no query needed to find it), and a scan every few seconds finds what was left behind: retries
+    that fell due, items of a crashed worker whose lease ran out, items offered to a full queue.
+    Either way an item is processed only after `inbox_take` leased it."""
+
     def __init__(self, store, assistant, senders: dict, lease_seconds: float, max_attempts: int, concurrency: int = 4):
         self.store = store
         self.assistant = assistant
@@ -34,14 +41,20 @@ class Worker:
         self.max_attempts = max_attempts
         self.concurrency = concurrency
         self.owner = f"{os.getpid()}-{secrets.token_hex(4)}"
-        self._wake = asyncio.Event()
+        self._queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        self._queued: set = set()
         self._tasks: list[asyncio.Task] = []
 
-    def wake(self) -> None:
-        self._wake.set()
+    def offer(self, item: dict) -> None:
+        """Take this item soon. A full queue drops the offer: the scan will find the item later."""
+        if item["_id"] in self._queued or self._queue.full():
+            return
+        self._queued.add(item["_id"])
+        self._queue.put_nowait(item)
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._loop(n)) for n in range(self.concurrency)]
+        self._tasks = [asyncio.create_task(self._scan())]
+        self._tasks += [asyncio.create_task(self._loop()) for _ in range(self.concurrency)]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -49,26 +62,30 @@ class Worker:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 
-    async def _loop(self, n: int) -> None:
+    async def _scan(self) -> None:
         while True:
             try:
-                item = await self.store.inbox_claim(self.owner, self.lease_seconds)
+                for item in await self.store.inbox_due(SCAN_LIMIT):
+                    self.offer(item)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("inbox claim failed: %s", type(exc).__name__)
-                await asyncio.sleep(IDLE_POLL_SECONDS)
-                continue
-            if item is None:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
-                except asyncio.TimeoutError:
-                    pass
-                continue
-            self._wake.set()  # there may be more: let the other loops look too
-            await self.process(item)
+                log.warning("inbox scan failed: %s", type(exc).__name__)
+            await asyncio.sleep(SCAN_EVERY_SECONDS)
 
+    async def _loop(self) -> None:
+        while True:
+            item = await self._queue.get()
+            self._queued.discard(item["_id"])
+            try:
+                taken = await self.store.inbox_take(item, self.owner, self.lease_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the scan offers it again once the database answers
+                log.warning("inbox take failed: %s", type(exc).__name__)
+                continue
+            if taken is not None:
+                await self.process(taken)
     async def process(self, item: dict) -> None:
         started = time.perf_counter()
         item_id = item["_id"]
