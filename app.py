@@ -78,7 +78,8 @@ def create_app(config: config_module.Config | None = None) -> falcon.asgi.App:
     config = config or config_module.load()
     store = Store(config.mongodb_uri, config.mongodb_db)
     senders: dict = {}  # filled at start-up, off the event loop (see Lifecycle)
-    worker = Worker(store, Assistant(store, config), senders, config.inbox_lease_seconds, config.inbox_max_attempts)
+    assistant = Assistant(store, config)
+    worker = Worker(store, assistant, senders, config.inbox_lease_seconds, config.inbox_max_attempts)
     sightings = MemberSightings(store)
 
     def prepare() -> None:
@@ -93,7 +94,7 @@ def create_app(config: config_module.Config | None = None) -> falcon.asgi.App:
     app.add_route("/ready", health.Ready(store))
     app.add_route("/hooks/telegram", telegram.TelegramWebhook(config, store, worker, sightings))
     app.add_route("/verify", verify.VerifyPage(config, store))
-    app.add_route("/api/verify", verify.VerifyApi(config, store, worker))
+    app.add_route("/api/verify", verify.VerifyApi(config, assistant, worker))
     app.add_route("/api/cities", verify.CitySearch())
     app.add_route("/static/{name}", verify.Static())
     return app

@@ -18,7 +18,7 @@ import msgspec
 from handlers import decode_error, read_body
 from teamops import commands, mentions, relocation
 from teamops.store import StorageError
-from teamops.events import ButtonPress, ChatMessage, MemberLeft, to_doc
+from teamops.events import ButtonPress, ChatGone, ChatMessage, MemberLeft, to_doc
 
 log = logging.getLogger("teamops.telegram")
 
@@ -91,33 +91,42 @@ def has_time(text: str, sent_at: int) -> bool:
 GONE = ("left", "kicked")
 
 
+def _name(user: User) -> str:
+    return user.first_name or user.username or "Someone"
+
+
+def _thread(message: Message) -> str:
+    # Only forum topics are threads we must answer in; other thread ids are reply chains.
+    return str(message.message_thread_id) if message.is_topic_message and message.message_thread_id else ""
+
+
 def to_event(update: Update, bot_username: str = ""):
     """The platform-neutral event in this update, or None when there is nothing for us."""
     message = update.message
     if message is not None:
+        chat_id = str(message.chat.id)
+        if message.left_chat_member is not None:  # whoever removed them, a moderation bot included
+            return MemberLeft(platform=PLATFORM, chat_id=chat_id, user_id=str(message.left_chat_member.id))
         sender = message.from_
         if sender is None or sender.is_bot:
             return None
-        chat_id = str(message.chat.id)
-        if message.left_chat_member is not None:
-            return MemberLeft(platform=PLATFORM, chat_id=chat_id, user_id=str(message.left_chat_member.id))
         text = message.text or message.caption
         if not text:
             return None
         if text.startswith("/"):
             if commands.split(text, bot_username) is None:
                 return None
-        elif not (has_time(text, message.date) or relocation.might_be(text)):
+        elif not (has_time(text, message.date) or relocation.place_phrase(text)):
             return None
         return ChatMessage(
             platform=PLATFORM,
             chat_id=chat_id,
             user_id=str(sender.id),
-            user_name=sender.first_name or sender.username or "Someone",
+            user_name=_name(sender),
             text=text,
             sent_at=float(message.date),
             message_id=str(message.message_id),
-            thread_id=str(message.message_thread_id) if message.is_topic_message and message.message_thread_id else "",
+            thread_id=_thread(message),
             private=message.chat.type == "private",
         )
     press = update.callback_query
@@ -129,19 +138,24 @@ def to_event(update: Update, bot_username: str = ""):
             platform=PLATFORM,
             chat_id=str(origin.chat.id),
             user_id=str(press.from_.id),
-            user_name=press.from_.first_name or press.from_.username or "Someone",
+            user_name=_name(press.from_),
             data=press.data,
             press_id=press.id,
             message_id=str(origin.message_id),
-            thread_id=str(origin.message_thread_id) if origin.is_topic_message and origin.message_thread_id else "",
+            thread_id=_thread(origin),
         )
     change = update.chat_member
     if change is not None and change.new_chat_member.status in GONE:
         return MemberLeft(platform=PLATFORM, chat_id=str(change.chat.id), user_id=str(change.new_chat_member.user.id))
+    mine = update.my_chat_member
+    if mine is not None and mine.new_chat_member.status in GONE and mine.chat.type != "private":
+        return ChatGone(platform=PLATFORM, chat_id=str(mine.chat.id))
     return None
 
 
 class TelegramWebhook:
+    """The endpoint. A secret it was not given means the endpoint refuses everything (503)."""
+
     def __init__(self, config, store, worker, sightings):
         self.secret = config.telegram_webhook_secret.encode()
         self.configured = config.telegram_enabled
@@ -166,12 +180,7 @@ class TelegramWebhook:
         event = to_event(update, self.bot_username)
         resp.media = {"ok": True}
         if event is None:
-            sender = update.message.from_ if update.message is not None else None
-            if sender is not None and not sender.is_bot and self.sightings.is_new(PLATFORM, str(update.message.chat.id), str(sender.id)):
-                # Nothing to answer, but a member with a known zone should count in this chat:
-                # looked up once per member and chat, after the response.
-                resp.schedule(partial(self.sightings.note, PLATFORM, str(update.message.chat.id), str(sender.id),
-                                      sender.first_name or sender.username or "Someone"))
+            self._note_sender(update, resp)
             return  # nothing for us: no I/O before the answer
         try:
             item = await self.store.inbox_put(PLATFORM, str(update.update_id), to_doc(event))
@@ -188,3 +197,14 @@ class TelegramWebhook:
             "queued" if item is not None else "duplicate",
             (time.perf_counter() - started) * 1000,
         )
+
+    def _note_sender(self, update: Update, resp) -> None:
+        """Nothing to answer, but the sender is a member of this chat: recorded once per member
+        and chat, after the response, so their zone counts here."""
+        message = update.message
+        sender = message.from_ if message is not None else None
+        if sender is None or sender.is_bot:
+            return
+        chat_id, user_id = str(message.chat.id), str(sender.id)
+        if self.sightings.is_new(PLATFORM, chat_id, user_id):
+            resp.schedule(partial(self.sightings.note, PLATFORM, chat_id, user_id, _name(sender)))

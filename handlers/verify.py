@@ -16,8 +16,8 @@ import falcon
 import msgspec
 
 from handlers import bad_request, decode_error, read_body
-from teamops import tokens
-from teamops.events import ZoneVerified, to_doc
+from teamops import mentions, tokens
+from teamops.store import StorageError
 
 log = logging.getLogger("teamops.verify")
 
@@ -45,13 +45,6 @@ _decode_request = msgspec.json.Decoder(VerifyRequest).decode
 @lru_cache(maxsize=None)
 def _static(name: str) -> bytes:
     return (STATIC_DIR / name).read_bytes()
-
-
-@lru_cache(maxsize=1)
-def known_zones() -> frozenset[str]:
-    from zoneinfo import available_timezones
-
-    return frozenset(available_timezones())
 
 
 def _secure(resp) -> None:
@@ -95,10 +88,10 @@ async def _warm_cities() -> None:
 
 
 class VerifyApi:
-    def __init__(self, config, store, worker):
+    def __init__(self, config, assistant, worker):
         self.secret = config.verify_token_secret
         self.max_body = config.max_body_bytes
-        self.store = store
+        self.assistant = assistant
         self.worker = worker
 
     async def on_post(self, req, resp):
@@ -119,14 +112,14 @@ class VerifyApi:
         except tokens.TokenError as exc:
             raise bad_request(str(exc)) from None
         tz = request.tz_iana.strip()
-        if tz not in await asyncio.to_thread(known_zones):
+        if not await asyncio.to_thread(mentions.is_iana, tz):  # the first call lists tzdata's zones
             raise bad_request("unknown time zone")
-        if not await self.store.spend_token(claims.n, claims.e):
-            raise bad_request("This link has already been used.")
-        await self.store.set_user_zone(claims.p, claims.u, tz, "web")
-        await self.store.touch_member(claims.p, claims.c, claims.u, "", tz)
-        event = ZoneVerified(platform=claims.p, chat_id=claims.c, user_id=claims.u, tz=tz)
-        item = await self.store.inbox_put(claims.p, f"verified:{claims.n}", to_doc(event))
+        try:
+            item = await self.assistant.confirm_zone(claims, tz)
+        except tokens.TokenError as exc:
+            raise bad_request(str(exc)) from None
+        except StorageError:
+            raise falcon.HTTPServiceUnavailable(title="Could not save right now; please press Confirm again.") from None
         if item is not None:
             self.worker.offer(item)
         log.info("zone verified platform=%s chat=%s user=%s", claims.p, claims.c, claims.u)
@@ -145,7 +138,8 @@ class CitySearch:
 
 class Static:
     def __init__(self):
-        self.names = {p.name for p in STATIC_DIR.glob("*") if p.suffix in CONTENT_TYPES and p.is_file()}
+        # Pages are served by their routes with their security headers, never as bare files.
+        self.names = {p.name for p in STATIC_DIR.glob("*") if p.suffix in CONTENT_TYPES and p.suffix != ".html" and p.is_file()}
 
     async def on_get(self, req, resp, name):
         if name not in self.names:

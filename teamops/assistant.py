@@ -9,14 +9,15 @@ import asyncio
 import logging
 from datetime import datetime, timezone
 
-from teamops import commands, mentions, relocation, tokens, wording
+from teamops import commands, logs, mentions, relocation, tokens, wording
 from teamops.config import Config
-from teamops.events import Button, ButtonPress, ChatMessage, Event, MemberLeft, Reply, Span, ZoneVerified
-from teamops.store import Store
+from teamops.events import Button, ButtonPress, ChatGone, ChatMessage, Event, MemberLeft, Reply, ZoneVerified, to_doc
+from teamops.store import StorageError, Store
 
 log = logging.getLogger("teamops.assistant")
 
 PROMPT_EVERY_SECONDS = 24 * 3600
+MAX_MENTIONS = 10
 SIGHTINGS_KEPT = 50_000
 
 
@@ -44,8 +45,8 @@ class MemberSightings:
         self._seen[key] = None
         try:
             user = await self.store.user(platform, user_id)
-            if user and user.get("tz"):
-                await self.store.touch_member(platform, chat_id, user_id, name, user["tz"])
+            # Members without a zone are recorded too: when they set one later, it reaches this chat.
+            await self.store.touch_member(platform, chat_id, user_id, name, (user or {}).get("tz"))
         except Exception as exc:  # best effort: the next message with a time registers them anyway
             self._seen.pop(key, None)
             log.warning("noting a member failed: %s", type(exc).__name__)
@@ -56,17 +57,22 @@ class Assistant:
         self.store = store
         self.config = config
 
-    async def handle(self, event: Event) -> list[Reply]:
+    async def handle(self, event: Event, key: str) -> list[Reply]:
+        """The replies to one event. `key` is the event's id: state changes made on the way are
+        tied to it, so handling the same event again (a retry) decides the same."""
         if isinstance(event, ChatMessage):
             if commands.is_command(event.text):
                 return await commands.run(self, event)
-            return await self.on_message(event)
+            return await self.on_message(event, key)
         if isinstance(event, ZoneVerified):
-            return await self.on_verified(event)
+            return await self.on_verified(event, key)
         if isinstance(event, ButtonPress):
             return await commands.on_button(self, event)
         if isinstance(event, MemberLeft):
             await self.store.remove_member(event.platform, event.chat_id, event.user_id)
+            return []
+        if isinstance(event, ChatGone):
+            await self.store.forget_chat(event.platform, event.chat_id)
             return []
         return []
 
@@ -85,7 +91,8 @@ class Assistant:
 
     def verify_button(self, platform: str, user_id: str, chat_id: str) -> tuple[tuple[Button, ...], ...]:
         link = self.verify_link(platform, user_id, chat_id)
-        return ((Button(text="Set my time zone", url=link, personal_for_chat=chat_id),),)
+        code = tokens.chat_code(self.config.verify_token_secret, platform, chat_id)
+        return ((Button(text="Set my time zone", url=link, private_start=code),),)
 
     def reply(self, msg: ChatMessage, body, buttons=()) -> Reply:
         return Reply(
@@ -98,7 +105,7 @@ class Assistant:
         )
 
     # ----- a message that may hold times -----
-    async def on_message(self, msg: ChatMessage, force: bool = False) -> list[Reply]:
+    async def on_message(self, msg: ChatMessage, key: str) -> list[Reply]:
         maybe_time = mentions.might_mention_time(msg.text)
         place = relocation.place_phrase(msg.text)
         if not maybe_time and not place:
@@ -109,17 +116,19 @@ class Assistant:
         sender_tz = (user or {}).get("tz")
         sent_at = datetime.fromtimestamp(msg.sent_at, timezone.utc)
         found = mentions.find_mentions(msg.text, sender_tz or "UTC", sent_at, self.chat_zones(chat)) if maybe_time else []
+        # A message listing dozens of times is a schedule dump, not a question: answer the first few.
+        found = found[:MAX_MENTIONS]
         if not found:
-            return await self.on_relocation(msg, place, sender_tz) if place else []
+            return await self.on_relocation(msg, place, sender_tz, key) if place else []
         member = (chat.get("members") or {}).get(msg.user_id)
         if member is None or member.get("tz") != sender_tz or member.get("name") != msg.user_name:
             await self.store.touch_member(msg.platform, msg.chat_id, msg.user_id, msg.user_name, sender_tz)
-        if chat.get("muted") and not force:
+        if chat.get("muted"):
             return []
         time_format = chat.get("time_format") or wording.format_of(found)
         if sender_tz is None:
             explicit = [m for m in found if m.tz_explicit]
-            prompt = await self.store.claim_prompt(msg.platform, msg.chat_id, msg.user_id, "verify", PROMPT_EVERY_SECONDS)
+            prompt = await self.store.claim_prompt(msg.platform, msg.chat_id, msg.user_id, "verify", PROMPT_EVERY_SECONDS, key)
             if prompt and len(explicit) < len(found):
                 await self.store.set_pending(
                     msg.platform,
@@ -144,10 +153,29 @@ class Assistant:
         return [self.reply(msg, body)] if body else []
 
     # ----- a zone confirmed on the verification page -----
-    async def on_verified(self, event: ZoneVerified) -> list[Reply]:
-        pending = await self.store.take_pending(event.platform, event.chat_id, event.user_id)
-        user = await self.store.user(event.platform, event.user_id)
-        name = (pending or {}).get("user_name") or (user or {}).get("name") or "You"
+    async def confirm_zone(self, claims: tokens.TokenClaims, tz: str) -> dict | None:
+        """Spend the link, store the zone for its user and chat, and queue the chat's confirmation.
+        The inbox item to hand to the worker. TokenError when the link was spent already;
+        StorageError when the database failed, and then the link stays usable for a retry."""
+        if not await self.store.spend_token(claims.n, claims.e):
+            raise tokens.TokenError("This link has already been used.")
+        try:
+            await self.store.set_user_zone(claims.p, claims.u, tz, "web")
+            await self.store.touch_member(claims.p, claims.c, claims.u, "", tz)
+            event = ZoneVerified(platform=claims.p, chat_id=claims.c, user_id=claims.u, tz=tz)
+            return await self.store.inbox_put(claims.p, f"verified:{claims.n}", to_doc(event))
+        except Exception as exc:
+            logs.failure(log, "storing a verified zone failed", exc)
+            try:
+                await self.store.unspend_token(claims.n)
+            except Exception:
+                pass  # the link stays spent; the person can ask for a new one with /tz
+            raise StorageError(type(exc).__name__) from exc
+
+    async def on_verified(self, event: ZoneVerified, key: str) -> list[Reply]:
+        pending = await self.store.take_pending(event.platform, event.chat_id, event.user_id, key)
+        chat = await self.store.chat(event.platform, event.chat_id)
+        name = (pending or {}).get("user_name") or ((chat.get("members") or {}).get(event.user_id) or {}).get("name")
         thread = (pending or {}).get("thread_id", "")
         replies = [
             Reply(platform=event.platform, chat_id=event.chat_id, thread_id=thread, body=wording.zone_set(name, event.tz))
@@ -157,22 +185,22 @@ class Assistant:
                 platform=event.platform,
                 chat_id=event.chat_id,
                 user_id=event.user_id,
-                user_name=name,
+                user_name=name or "Someone",
                 text=pending["text"],
                 sent_at=pending["sent_at"],
                 message_id=pending.get("message_id", ""),
-                thread_id=pending.get("thread_id", ""),
+                thread_id=thread,
             )
-            replies.extend(await self.on_message(original))
+            replies.extend(await self.on_message(original, key))
         return replies
 
     # ----- "I moved to Lisbon" -----
-    async def on_relocation(self, msg: ChatMessage, place: str, sender_tz: str | None) -> list[Reply]:
+    async def on_relocation(self, msg: ChatMessage, place: str, sender_tz: str | None, key: str) -> list[Reply]:
         """Offer once (a day) to switch the sender's zone to the place they say they are in now."""
         tz = await commands.place_zone(place)
         if tz is None or tz == sender_tz:
             return []
-        if not await self.store.claim_prompt(msg.platform, msg.chat_id, msg.user_id, "move", PROMPT_EVERY_SECONDS):
+        if not await self.store.claim_prompt(msg.platform, msg.chat_id, msg.user_id, "move", PROMPT_EVERY_SECONDS, key):
             return []
         owner = msg.user_id
         buttons = ((Button(text="Yes, switch", data=f"move:{owner}:{tz}"), Button(text="No", data=f"move:{owner}:no")),)

@@ -8,11 +8,10 @@ Every platform's handler turns its own command syntax into a ChatMessage whose t
 from __future__ import annotations
 
 import asyncio
-import re
 import unicodedata
 from datetime import datetime, timezone
 
-from teamops import mentions, relocation, wording
+from teamops import mentions, relocation, tokens, wording
 from teamops.events import Button, ButtonPress, ChatMessage, Reply, Span
 
 HELP = (
@@ -28,8 +27,6 @@ HELP = (
         "/forget \u2014 delete everything I store about you"
     ),
 )
-
-_CHAT_ID = re.compile(r"-?\d{1,20}")
 
 KNOWN = {"start", "help", "tz", "time", "zones", "mute", "unmute", "format", "forget", "timezone"}
 
@@ -69,9 +66,9 @@ async def _help(assistant, msg, args):
 
 
 async def _start(assistant, msg, args):
-    if args.startswith("tz") and msg.private and _CHAT_ID.fullmatch(args[2:]):
+    group = tokens.chat_from_code(assistant.config.verify_token_secret, msg.platform, args) if msg.private else None
+    if group:
         # Arrived from a group's "Set my time zone" button: a link of their own, for that group.
-        group = args[2:]
         return _answer(
             assistant,
             msg,
@@ -276,12 +273,13 @@ async def on_button(assistant, press: ButtonPress) -> list[Reply]:
     ack = Reply(platform=press.platform, chat_id=press.chat_id, ack_press=press.press_id)
     if kind not in ("tz", "move") or not value:
         return [ack]
-    if value != "no" and (mentions.resolve_zone(value) != value):
+    declined = kind == "move" and value == "no"
+    if not declined and mentions.resolve_zone(value) != value:
         return [ack]  # not a zone we offered
     if owner != press.user_id:
         return [Reply(platform=press.platform, chat_id=press.chat_id, ack_press=press.press_id,
                       body=(Span("This button is for someone else."),))]
-    if kind == "move" and value == "no":
+    if declined:
         return [ack, Reply(platform=press.platform, chat_id=press.chat_id, thread_id=press.thread_id,
                            body=(Span(f"OK {press.user_name}, your zone stays as it is."),))]
     replies = await set_zone(assistant, press.platform, press.chat_id, press.user_id, press.user_name, value)

@@ -112,10 +112,14 @@ def _local_secret(data_dir: Path) -> str:
     """A random secret kept under the data dir, so local links survive restarts."""
     path = data_dir / "verify_token_secret"
     try:
-        return path.read_text().strip()
+        secret = path.read_text().strip()
     except FileNotFoundError:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_urlsafe(32)
-        path.write_text(secret)
-        path.chmod(0o600)
+        secret = ""
+    if len(secret) >= 16:
         return secret
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret

@@ -50,7 +50,14 @@ class MemberLeft(msgspec.Struct, frozen=True, tag="left"):
     user_id: str
 
 
-Event = ChatMessage | ZoneVerified | ButtonPress | MemberLeft
+class ChatGone(msgspec.Struct, frozen=True, tag="gone"):
+    """The bot left or was removed from a chat."""
+
+    platform: str
+    chat_id: str
+
+
+Event = ChatMessage | ZoneVerified | ButtonPress | MemberLeft | ChatGone
 
 
 class Span(msgspec.Struct, frozen=True, array_like=True):
@@ -65,8 +72,9 @@ class Button(msgspec.Struct, frozen=True):
     url: str = ""
     data: str = ""  # our callback payload when there is no url
     # The url is minted for one person (a verification link). Where everyone in the chat sees the
-    # button, a sender routes it through a private chat so nobody opens another person's link.
-    personal_for_chat: str = ""
+    # button, a sender may instead open a private chat with the bot carrying this code; the bot
+    # then hands whoever pressed a link of their own (see commands._start).
+    private_start: str = ""
 
 
 class Reply(msgspec.Struct, frozen=True):

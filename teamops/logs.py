@@ -17,6 +17,10 @@ def setup(level: str) -> None:
         stream=sys.stdout,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # Their debug lines carry request URLs (the bot token is in Telegram's) and command bodies
+    # (message text): never below WARNING, whatever LOG_LEVEL says.
+    for noisy in ("urllib3", "pymongo", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def failure(logger: logging.Logger, what: str, exc: BaseException) -> None:

@@ -125,7 +125,12 @@ def _abbreviation_zone(abbreviation: str, chat_zones: Sequence[str]) -> str:
 def _iana_by_lower() -> dict[str, str]:
     import zoneinfo
 
-    return {name.lower(): name for name in zoneinfo.available_timezones()}
+    return {name.lower(): name for name in zoneinfo.available_timezones() if name != "Factory"}
+
+
+def is_iana(name: str) -> bool:
+    """An IANA zone name exactly as tzdata spells it (aliases such as Asia/Calcutta included)."""
+    return _iana_by_lower().get(name.lower()) == name
 
 
 def resolve_zone(name: str, chat_zones: Sequence[str] = ()) -> str | None:
@@ -146,11 +151,8 @@ def resolve_zone(name: str, chat_zones: Sequence[str] = ()) -> str | None:
         return _offset_zone("-" if offset[1] in "-−" else "+", int(offset[2]), int(offset[3] or 0))
     if text.startswith(("+", "-", "−")) or " " in text:
         return None
-    try:
-        zone_for(text)
+    if text == "UTC":
         return text
-    except ValueError:
-        pass
     return _iana_by_lower().get(text.lower())
 
 

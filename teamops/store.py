@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
+import secrets
 from datetime import datetime, timezone
 
 log = logging.getLogger("teamops.store")
 
 INBOX_TTL_SECONDS = 7 * 24 * 3600
+PENDING_TTL_SECONDS = 24 * 3600  # a message waiting for its writer's zone, as long as the link lives
 
 _clients: dict[str, object] = {}
 
@@ -62,11 +63,9 @@ class Store:
     @property
     def db(self):
         if self._db is None:
-            client = _client(self._uri)
-            from pymongo.uri_parser import parse_uri
-
-            name = parse_uri(self._uri).get("database") or self._db_name
-            self._db = client[name]
+            # get_default_database reads the name the client parsed; parsing the URI again here
+            # would resolve mongodb+srv:// records with blocking DNS on the event loop.
+            self._db = _client(self._uri).get_default_database(self._db_name)
         return self._db
 
     async def close(self) -> None:
@@ -86,6 +85,8 @@ class Store:
             db.inbox.create_index("state", name="state"),
             db.inbox.create_index("created_at", expireAfterSeconds=INBOX_TTL_SECONDS, name="ttl_7d"),
             db.used_tokens.create_index("expires_at", expireAfterSeconds=0, name="ttl_expiry"),
+            db.pending.create_index([("platform", 1), ("chat_id", 1), ("user_id", 1)], unique=True, name="platform_chat_user"),
+            db.pending.create_index("at", expireAfterSeconds=PENDING_TTL_SECONDS, name="ttl_24h"),
         )
 
     async def ping(self, timeout: float) -> bool:
@@ -125,48 +126,60 @@ class Store:
             or (item["state"] == "working" and item.get("lease_until") is not None and item["lease_until"] < now)
         ]
 
-    async def inbox_take(self, item: dict, owner: str, lease_seconds: float) -> dict | None:
-        """Lease `item` for this worker, if it is still as it was read: two workers (or two
-        instances) can never both take it. The leased item, or None."""
+    async def inbox_take(self, item: dict, lease_seconds: float) -> dict | None:
+        """Lease `item` if it is still as it was read: two workers (or two instances) can never
+        both take it. Each take gets its own lease token; every later write names it, so a worker
+        whose lease was taken over cannot write any more. The leased item, or None."""
+        lease = secrets.token_hex(8)
         lease_until = _after(_now(), lease_seconds)
         taken = await self.db.inbox.update_one(
             {"_id": item["_id"], "state": item["state"], "lease_until": item.get("lease_until")},
-            {"$set": {"state": "working", "owner": owner, "lease_until": lease_until}, "$inc": {"attempts": 1}},
+            {"$set": {"state": "working", "lease": lease, "lease_until": lease_until}, "$inc": {"attempts": 1}},
         )
         if not taken.modified_count:
             return None
-        return {**item, "state": "working", "owner": owner, "lease_until": lease_until, "attempts": item.get("attempts", 0) + 1}
+        return {**item, "state": "working", "lease": lease, "lease_until": lease_until, "attempts": item.get("attempts", 0) + 1}
 
-    async def inbox_plan(self, item_id, owner: str, replies: list[dict]) -> None:
+    async def _leased(self, item: dict, update: dict) -> bool:
+        """Apply `update` to an item we hold; False when our lease was taken over meanwhile."""
+        result = await self.db.inbox.update_one({"_id": item["_id"], "lease": item["lease"]}, update)
+        return result.matched_count == 1
+
+    async def inbox_renew(self, item: dict, lease_seconds: float) -> bool:
+        return await self._leased(item, {"$set": {"lease_until": _after(_now(), lease_seconds)}})
+
+    async def inbox_plan(self, item: dict, replies: list[dict]) -> bool:
         """Keep the decided replies on the item so a retry delivers them without deciding again."""
-        await self.db.inbox.update_one(
-            {"_id": item_id, "owner": owner}, {"$set": {"replies": replies, "sent": 0}}
-        )
+        return await self._leased(item, {"$set": {"replies": replies, "sent": 0}})
 
-    async def inbox_sent(self, item_id, owner: str, count: int) -> None:
-        await self.db.inbox.update_one({"_id": item_id, "owner": owner}, {"$set": {"sent": count}})
+    async def inbox_sent(self, item: dict, count: int) -> bool:
+        return await self._leased(item, {"$set": {"sent": count}})
 
-    async def inbox_done(self, item_id, owner: str, outcome: str) -> None:
-        # The event itself is dropped once handled: it may hold message text we no longer need.
-        await self.db.inbox.update_one(
-            {"_id": item_id, "owner": owner},
+    async def inbox_done(self, item: dict, outcome: str) -> bool:
+        # A handled item keeps only its dedup key: the event may hold message text we no longer need.
+        return await self._leased(
+            item,
             {
                 "$set": {"state": "done", "outcome": outcome, "done_at": _now()},
-                "$unset": {"event": "", "replies": "", "lease_until": ""},
+                "$unset": {"event": "", "replies": "", "lease_until": "", "lease": ""},
             },
         )
 
-    async def inbox_retry(self, item_id, owner: str, delay: float, reason: str) -> None:
-        await self.db.inbox.update_one(
-            {"_id": item_id, "owner": owner},
+    async def inbox_failed(self, item: dict, reason: str) -> bool:
+        # Kept whole (event, replies, sent) so the runbook can put it back to pending once fixed.
+        return await self._leased(
+            item,
+            {"$set": {"state": "failed", "outcome": f"failed: {reason}", "done_at": _now()}, "$unset": {"lease_until": "", "lease": ""}},
+        )
+
+    async def inbox_retry(self, item: dict, delay: float, reason: str) -> bool:
+        return await self._leased(
+            item,
             {
                 "$set": {"state": "pending", "due_at": _after(_now(), delay), "last_error": reason},
-                "$unset": {"lease_until": "", "owner": ""},
+                "$unset": {"lease_until": "", "lease": ""},
             },
         )
-
-    async def inbox_state(self, platform: str, event_id: str) -> dict | None:
-        return await self.db.inbox.find_one({"platform": platform, "event_id": event_id})
 
     async def inbox_backlog(self) -> int:
         return await self.db.inbox.count_documents({"state": {"$in": ["pending", "working"]}})
@@ -192,16 +205,13 @@ class Store:
         )
 
     async def forget_user(self, platform: str, user_id: str) -> None:
-        """Delete everything stored about one user: the zone, memberships, prompts, pending work."""
+        """Delete everything stored about one user: the zone, memberships, prompts, waiting messages."""
         await self.db.users.delete_one({"platform": platform, "user_id": user_id})
         await self.db.chats.update_many(
-            {"platform": platform, f"members.{user_id}": {"$exists": True}},
-            {"$unset": {f"members.{user_id}": "", f"prompts.{user_id}": "", f"pending.{user_id}": ""}},
+            {"platform": platform, "$or": [{f"members.{user_id}": {"$exists": True}}, {f"prompts.{user_id}": {"$exists": True}}]},
+            {"$unset": {f"members.{user_id}": "", f"prompts.{user_id}": ""}},
         )
-        await self.db.chats.update_many(
-            {"platform": platform, f"pending.{user_id}": {"$exists": True}},
-            {"$unset": {f"prompts.{user_id}": "", f"pending.{user_id}": ""}},
-        )
+        await self.db.pending.delete_many({"platform": platform, "user_id": user_id})
 
     # ----- chats -----
     async def chat(self, platform: str, chat_id: str) -> dict:
@@ -223,8 +233,14 @@ class Store:
     async def remove_member(self, platform: str, chat_id: str, user_id: str) -> None:
         await self.db.chats.update_one(
             {"platform": platform, "chat_id": chat_id},
-            {"$unset": {f"members.{user_id}": "", f"prompts.{user_id}": "", f"pending.{user_id}": ""}},
+            {"$unset": {f"members.{user_id}": "", f"prompts.{user_id}": ""}},
         )
+        await self.db.pending.delete_one({"platform": platform, "chat_id": chat_id, "user_id": user_id})
+
+    async def forget_chat(self, platform: str, chat_id: str) -> None:
+        """The bot left or was removed: nothing about this chat is needed any more."""
+        await self.db.chats.delete_one({"platform": platform, "chat_id": chat_id})
+        await self.db.pending.delete_many({"platform": platform, "chat_id": chat_id})
 
     async def chat_settings(self, platform: str, chat_id: str, **fields) -> None:
         await self.db.chats.update_one(
@@ -241,8 +257,10 @@ class Store:
             {"platform": platform, "chat_id": chat_id}, {"$pull": {"extra_zones": tz}}
         )
 
-    async def claim_prompt(self, platform: str, chat_id: str, user_id: str, kind: str, every_seconds: float) -> bool:
-        """True at most once per `every_seconds` per user, chat and kind of question ("verify", "move")."""
+    async def claim_prompt(self, platform: str, chat_id: str, user_id: str, kind: str, every_seconds: float, key: str) -> bool:
+        """True at most once per `every_seconds` per user, chat and kind of question ("verify",
+        "move"). `key` names the event asking: the same event asking again (a retry) gets True
+        again, so a retried decision comes out the same."""
         from pymongo.errors import DuplicateKeyError
 
         now = _now()
@@ -252,35 +270,44 @@ class Store:
                 {
                     "platform": platform,
                     "chat_id": chat_id,
-                    "$or": [{field: {"$exists": False}}, {field: {"$lt": _after(now, -every_seconds)}}],
+                    "$or": [
+                        {field: {"$exists": False}},
+                        {f"{field}.at": {"$lt": _after(now, -every_seconds)}},
+                        {f"{field}.key": key},
+                    ],
                 },
-                {"$set": {field: now}},
+                {"$set": {field: {"at": now, "key": key}}},
                 upsert=True,
             )
         except DuplicateKeyError:
-            # The chat exists and the filter did not match it: prompted recently.
+            # The chat exists and the filter did not match it: asked recently, by another event.
             return False
-        return bool(result.modified_count or result.upserted_id is not None)
+        return bool(result.matched_count or result.upserted_id is not None)
 
     async def set_pending(self, platform: str, chat_id: str, user_id: str, message: dict) -> None:
-        await self.db.chats.update_one(
-            {"platform": platform, "chat_id": chat_id},
-            {"$set": {f"pending.{user_id}": message}},
+        """Keep the message that is waiting for its writer's zone (24 h at most, then it expires)."""
+        await self.db.pending.update_one(
+            {"platform": platform, "chat_id": chat_id, "user_id": user_id},
+            {"$set": {"message": message, "at": _now()}, "$unset": {"taken_by": ""}},
             upsert=True,
         )
 
-    async def take_pending(self, platform: str, chat_id: str, user_id: str) -> dict | None:
+    async def take_pending(self, platform: str, chat_id: str, user_id: str, key: str) -> dict | None:
+        """The waiting message, marked as taken by event `key`; the same event gets it again on a
+        retry, any other event gets None."""
         from pymongo import ReturnDocument
 
-        doc = await self.db.chats.find_one_and_update(
-            {"platform": platform, "chat_id": chat_id, f"pending.{user_id}": {"$exists": True}},
-            {"$unset": {f"pending.{user_id}": ""}},
-            projection={f"pending.{user_id}": 1},
-            return_document=ReturnDocument.BEFORE,
+        doc = await self.db.pending.find_one_and_update(
+            {
+                "platform": platform,
+                "chat_id": chat_id,
+                "user_id": user_id,
+                "$or": [{"taken_by": {"$exists": False}}, {"taken_by": key}],
+            },
+            {"$set": {"taken_by": key}},
+            return_document=ReturnDocument.AFTER,
         )
-        if not doc:
-            return None
-        return (doc.get("pending") or {}).get(user_id)
+        return (doc or {}).get("message")
 
     # ----- verification tokens -----
     async def spend_token(self, nonce: str, expires_at: float) -> bool:
@@ -294,6 +321,9 @@ class Store:
         except DuplicateKeyError:
             return False
         return True
+
+    async def unspend_token(self, nonce: str) -> None:
+        await self.db.used_tokens.delete_one({"_id": nonce})
 
     async def token_spent(self, nonce: str) -> bool:
         return await self.db.used_tokens.find_one({"_id": nonce}, projection={"_id": 1}) is not None
@@ -338,6 +368,12 @@ class _GroupInsert:
                         outcome[error["index"]] = False if duplicate else StorageError(f"write error {error.get('code')}")
                 except PyMongoError as exc:
                     outcome = {index: StorageError(type(exc).__name__) for index in range(len(batch))}
+                except BaseException:
+                    # Cancelled (shutdown) or a bug: nobody in this batch may be left waiting.
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(StorageError("insert interrupted"))
+                    raise
                 for index, (_, future) in enumerate(batch):
                     if future.done():
                         continue
@@ -360,5 +396,3 @@ def _after(moment: datetime, seconds: float) -> datetime:
     return moment + timedelta(seconds=seconds)
 
 
-def monotonic_ms(start: float) -> int:
-    return int((time.perf_counter() - start) * 1000)

@@ -50,6 +50,30 @@ def issue(secret: str, platform: str, user_id: str, chat_id: str, now: float | N
     return f"{_b64(payload)}.{_b64(digest)}"
 
 
+def chat_code(secret: str, platform: str, chat_id: str) -> str:
+    """A code that lets anyone who holds it ask, in a private chat, for a link for this chat:
+    "tz<chat id>_<signature>" (Telegram start parameters allow A-Z a-z 0-9 _ -, 64 at most).
+    Signed, so nobody can get links bound to a chat whose code they were never shown."""
+    return f"tz{chat_id}_{_chat_signature(secret, platform, chat_id)}"
+
+
+def chat_from_code(secret: str, platform: str, code: str) -> str | None:
+    """The chat id in a genuine chat code, else None."""
+    if not code.startswith("tz") or code.count("_") != 1 or len(code) > 64:
+        return None
+    chat_id, signature = code[2:].split("_")
+    if not chat_id.lstrip("-").isdigit():
+        return None
+    if not hmac.compare_digest(signature, _chat_signature(secret, platform, chat_id)):
+        return None
+    return chat_id
+
+
+def _chat_signature(secret: str, platform: str, chat_id: str) -> str:
+    digest = hmac.new(secret.encode(), f"chat-code:{platform}:{chat_id}".encode(), hashlib.sha256).digest()
+    return _b64(digest[:12]).replace("_", "-")  # 96 bits; "_" is our separator
+
+
 def check(secret: str, token: str, now: float | None = None) -> TokenClaims:
     """The token's claims if it is genuine and unexpired; TokenError otherwise. Spent-ness is the store's."""
     if not token or len(token) > 1024 or token.count(".") != 1:

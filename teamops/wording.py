@@ -7,12 +7,15 @@ plain "next day" / "previous day" where the date changes.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 from teamops.events import Span
+
+log = logging.getLogger("teamops.wording")
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -91,6 +94,20 @@ def _day_shift(converted: datetime, source: datetime) -> str:
     return f" ({WEEKDAYS[converted.weekday()]}, {word})"
 
 
+@lru_cache(maxsize=1024)
+def _loadable(tz: str) -> bool:
+    """A stored zone this build cannot load (renamed away in a tzdata update, or bad data) is
+    left out of replies rather than failing every message of the chat."""
+    from teamops.mentions import zone_for
+
+    try:
+        zone_for(tz)
+        return True
+    except ValueError:
+        log.warning("skipping a zone that does not load")
+        return False
+
+
 def _zone_key(tz: str, instant: datetime) -> tuple:
     from teamops.mentions import zone_for
 
@@ -112,7 +129,7 @@ def conversion(mentions, zones, today: datetime | None = None, time_format: str 
         end = mention.end_utc()
         source_zone = zone_for(mention.tz)
         source_start = start.astimezone(source_zone)
-        others = sorted({z for z in zones if z != mention.tz}, key=lambda z: _zone_key(z, start))
+        others = sorted({z for z in zones if z != mention.tz and _loadable(z)}, key=lambda z: _zone_key(z, start))
         if not others:
             continue
         if spans:
@@ -169,12 +186,12 @@ def verify_prompt(user_name: str) -> tuple[Span, ...]:
     )
 
 
-def zone_set(user_name: str, tz: str, now: datetime | None = None) -> tuple[Span, ...]:
+def zone_set(user_name: str | None, tz: str, now: datetime | None = None) -> tuple[Span, ...]:
     from teamops.mentions import zone_for
 
     local = (now or datetime.now(timezone.utc)).astimezone(zone_for(tz))
     return (
-        Span(f"{user_name} is on "),
+        Span(f"{user_name} is on " if user_name else "Time zone set: "),
         Span(tz, bold=True),
         Span(f" (now {clock(local, '24h')}, {offset_label(local)})."),
     )
@@ -185,7 +202,7 @@ def now_in_zones(zones, now: datetime, time_format: str = "24h") -> tuple[Span, 
 
     spans: list[Span] = [Span("Now:", bold=True)]
     utc_now = now.astimezone(timezone.utc)
-    for tz in sorted(set(zones), key=lambda z: _zone_key(z, utc_now)):
+    for tz in sorted({z for z in zones if _loadable(z)}, key=lambda z: _zone_key(z, utc_now)):
         local = utc_now.astimezone(zone_for(tz))
         mark = flag(tz)
         label = f"{mark} {place(tz)}" if mark else place(tz)
@@ -209,7 +226,7 @@ def zone_list(chat: dict, team_zones=()) -> tuple[Span, ...]:
         return (Span("No zones here yet. Each member can set theirs with /tz; /zones add Asia/Tokyo adds one for the chat."),)
     now = datetime.now(timezone.utc)
     spans: list[Span] = [Span("Zones in this chat:", bold=True)]
-    for tz in sorted(zones, key=lambda z: _zone_key(z, now)):
+    for tz in sorted((z for z in zones if _loadable(z)), key=lambda z: _zone_key(z, now)):
         local = now.astimezone(zone_for(tz))
         who = ", ".join(sorted(people.get(tz, [])))
         if tz in extra:

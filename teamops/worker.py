@@ -1,18 +1,21 @@
-"""The inbox worker: lease due items, decide once, deliver, mark done.
+"""The inbox worker: take an item, decide once, deliver in order, mark done.
 
-An item is leased (so two instances never both take it), its replies are decided once and kept on
-the item, then delivered in order with the count of delivered replies recorded after each one. A
-crash leaves the lease to run out; the next claim resumes after the last recorded reply, so a reply
-is neither lost nor sent twice (bar a crash in the instant between an accepted send and the write
-that records it).
+An item is leased before anything is done with it, and the lease is renewed while the item is in
+hand, so however slow a send is, no other worker or instance takes the item meanwhile; every write
+names the lease, so a worker that lost its lease cannot write or send any further. The replies are
+decided once and kept on the item, then delivered in order with the count of delivered replies
+recorded after each one. A crash leaves the lease to run out; the next take resumes after the last
+recorded reply, so a reply is neither lost nor sent twice (bar a crash in the instant between an
+accepted send and the write that records it). The assistant's own state changes are keyed by the
+event, so a decision made again after a failure comes out the same.
+
+Items of one chat are handled one at a time, in the order they arrived.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import secrets
 import time
 
 from teamops import logs
@@ -25,13 +28,17 @@ SCAN_EVERY_SECONDS = 2.0  # how often the inbox is searched for items nobody han
 SCAN_LIMIT = 100
 QUEUE_LIMIT = 10_000
 RETRY_BASE_SECONDS = 5.0
+STOP_GRACE_SECONDS = 8.0  # on shutdown, how long items in hand may take to finish
+
+
+class LeaseLost(Exception):
+    """Another worker holds this item now: stop touching it."""
 
 
 class Worker:
     """Items reach the worker two ways: the webhook hands over what it just stored (the hot path:
     no query needed to find it), and a scan every few seconds finds what was left behind: retries
-    that fell due, items of a crashed worker whose lease ran out, items offered to a full queue.
-    Either way an item is processed only after `inbox_take` leased it."""
+    that fell due, items of a crashed worker whose lease ran out, items offered to a full queue."""
 
     def __init__(self, store, assistant, senders: dict, lease_seconds: float, max_attempts: int, concurrency: int = 4):
         self.store = store
@@ -40,10 +47,11 @@ class Worker:
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
         self.concurrency = concurrency
-        self.owner = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_LIMIT)
         self._queued: set = set()
-        self._tasks: list[asyncio.Task] = []
+        self._chat_locks: dict[tuple, list] = {}  # chat -> [lock, items waiting or in hand]
+        self._in_hand: set[asyncio.Task] = set()
+        self._loops: list[asyncio.Task] = []
 
     def offer(self, item: dict) -> None:
         """Take this item soon. A full queue drops the offer: the scan will find the item later."""
@@ -53,14 +61,21 @@ class Worker:
         self._queue.put_nowait(item)
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._scan())]
-        self._tasks += [asyncio.create_task(self._loop()) for _ in range(self.concurrency)]
+        self._loops = [asyncio.create_task(self._scan())]
+        self._loops += [asyncio.create_task(self._loop()) for _ in range(self.concurrency)]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        """Stop taking items; give those in hand a little time to finish, then let them go (their
+        leases run out and another instance, or this one restarted, takes them)."""
+        for task in self._loops:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops = []
+        if self._in_hand:
+            _, late = await asyncio.wait(set(self._in_hand), timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     async def _scan(self) -> None:
         while True:
@@ -77,31 +92,63 @@ class Worker:
         while True:
             item = await self._queue.get()
             self._queued.discard(item["_id"])
-            try:
-                taken = await self.store.inbox_take(item, self.owner, self.lease_seconds)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the scan offers it again once the database answers
-                log.warning("inbox take failed: %s", type(exc).__name__)
-                continue
-            if taken is not None:
-                await self.process(taken)
+            # Shielded: cancelling the loop at shutdown must not cut an item off mid-send.
+            task = asyncio.create_task(self._take_and_process(item))
+            self._in_hand.add(task)
+            task.add_done_callback(self._in_hand.discard)
+            await asyncio.shield(task)
+
+    async def _take_and_process(self, item: dict) -> None:
+        key = (item["platform"], (item.get("event") or {}).get("chat_id", ""))
+        entry = self._chat_locks.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                try:
+                    taken = await self.store.inbox_take(item, self.lease_seconds)
+                except Exception as exc:  # the scan offers it again once the database answers
+                    log.warning("inbox take failed: %s", type(exc).__name__)
+                    return
+                if taken is not None:
+                    await self.process(taken)
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._chat_locks[key]
+
     async def process(self, item: dict) -> None:
+        keeper = asyncio.create_task(self._keep_lease(item))
+        try:
+            await self._process(item, keeper)
+        finally:
+            keeper.cancel()
+
+    async def _keep_lease(self, item: dict) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                if not await self.store.inbox_renew(item, self.lease_seconds):
+                    return  # lost: the next write says so and processing stops
+            except Exception as exc:
+                log.warning("lease renewal failed: %s", type(exc).__name__)
+
+    async def _process(self, item: dict, keeper: asyncio.Task) -> None:
         started = time.perf_counter()
-        item_id = item["_id"]
         where = f"platform={item['platform']} event={item['event_id']}"
         try:
             replies_doc = item.get("replies")
             if replies_doc is None:
                 event = event_from_doc(item["event"])
-                replies = await self.assistant.handle(event)
+                replies = await self.assistant.handle(event, item["event_id"])
                 replies_doc = [to_doc(r) for r in replies]
-                await self.store.inbox_plan(item_id, self.owner, replies_doc)
+                _held(await self.store.inbox_plan(item, replies_doc))
                 sent = 0
             else:
                 replies = replies_from_doc(replies_doc)
                 sent = item.get("sent", 0)
             for index in range(sent, len(replies)):
+                if keeper.done():
+                    raise LeaseLost()
                 reply = replies[index]
                 sender = self.senders.get(reply.platform)
                 if sender is None:
@@ -114,9 +161,11 @@ class Worker:
                     return
                 if outcome.status == "dropped":
                     log.warning("reply dropped: %s chat=%s %s", where, reply.chat_id, outcome.detail)
-                await self.store.inbox_sent(item_id, self.owner, index + 1)
-            await self.store.inbox_done(item_id, self.owner, f"replies={len(replies)}")
+                _held(await self.store.inbox_sent(item, index + 1))
+            _held(await self.store.inbox_done(item, f"replies={len(replies)}"))
             log.info("handled %s replies=%d ms=%d", where, len(replies), (time.perf_counter() - started) * 1000)
+        except LeaseLost:
+            log.warning("lease taken over, leaving it: %s", where)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -129,10 +178,15 @@ class Worker:
         try:
             if attempts >= self.max_attempts:
                 log.error("giving up after %d attempts: %s (%s)", attempts, where, reason)
-                await self.store.inbox_done(item["_id"], self.owner, f"failed: {reason}")
+                await self.store.inbox_failed(item, reason)
                 return
             delay = max(after, RETRY_BASE_SECONDS * 2 ** (attempts - 1))
             log.warning("will retry in %.0fs: %s (%s)", delay, where, reason)
-            await self.store.inbox_retry(item["_id"], self.owner, delay, reason)
-        except Exception as exc:  # the lease runs out and another claim takes it
+            await self.store.inbox_retry(item, delay, reason)
+        except Exception as exc:  # the lease runs out and the scan offers it again
             log.warning("could not reschedule %s: %s", where, type(exc).__name__)
+
+
+def _held(still_ours: bool) -> None:
+    if not still_ours:
+        raise LeaseLost()

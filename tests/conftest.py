@@ -78,6 +78,7 @@ class FakeTelegram:
     def __init__(self):
         self.calls: list[dict] = []
         self.script: list[tuple[int, dict]] = []  # answers for the next calls, in order
+        self.delays: list[float] = []  # seconds to wait before answering the next calls
         self.lock = threading.Lock()
         self._message_ids = itertools.count(1000)
         fake = self
@@ -93,7 +94,10 @@ class FakeTelegram:
                 method = self.path.rsplit("/", 1)[-1]
                 with fake.lock:
                     status, answer = fake.script.pop(0) if fake.script else (200, None)
+                    delay = fake.delays.pop(0) if fake.delays else 0.0
                     fake.calls.append({"method": method, "path": self.path, "body": body, "status": status})
+                if delay:
+                    time.sleep(delay)
                 if answer is None:
                     answer = {"ok": True, "result": {"message_id": next(fake._message_ids)}}
                 data = json.dumps(answer).encode()

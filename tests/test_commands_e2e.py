@@ -52,7 +52,7 @@ def chat(start_app, mongo_uri, telegram_api, db):
 
 def test_tz_without_zone_offers_the_link(chat):
     reply = chat.answer("/tz")
-    assert reply["reply_markup"]["inline_keyboard"][0][0]["url"] == f"https://t.me/team_ops_bot?start=tz{CHAT}"
+    assert reply["reply_markup"]["inline_keyboard"][0][0]["url"].startswith(f"https://t.me/team_ops_bot?start=tz{CHAT}_")
 
 
 @pytest.mark.parametrize("typed, stored", [

@@ -17,6 +17,10 @@ def _link_token(reply: dict) -> str:
     return parse_qs(urlparse(url).query)["token"][0]
 
 
+def _start_code(url: str) -> str:
+    return parse_qs(urlparse(url).query)["start"][0]
+
+
 def _expected(hhmm: str, source: str, target: str, sent: datetime) -> datetime:
     """Where hh:mm today in `source` lands in `target` (computed independently of the app)."""
     day = sent.astimezone(ZoneInfo(source)).date()
@@ -38,8 +42,8 @@ def test_unknown_sender_gets_link_then_conversion(start_app, mongo_uri, telegram
     # In a group everyone sees the button, so it opens a private chat with the bot instead of
     # carrying Ana's own link; there the bot hands whoever pressed it a link of their own.
     button = prompt["reply_markup"]["inline_keyboard"][0][0]["url"]
-    assert button == "https://t.me/team_ops_bot?start=tz-100500"
-    app.telegram(tg_message("/start tz-100500", user_id=7001, chat_id=7001, name="Ana", chat_type="private"))
+    assert button.startswith("https://t.me/team_ops_bot?start=tz-100500_")
+    app.telegram(tg_message(f"/start {_start_code(button)}", user_id=7001, chat_id=7001, name="Ana", chat_type="private"))
     private = telegram_api.wait_sent(2)[1]
     assert private["chat_id"] == 7001
     token = _link_token(private)
@@ -77,12 +81,20 @@ def test_a_group_button_never_hands_out_someone_elses_link(start_app, mongo_uri,
 
     app = start_app(app_env(mongo_uri, telegram_api))
     app.telegram(tg_message("sync at 15:30", user_id=7101, name="Ana"))
-    telegram_api.wait_sent(1)
+    [prompt] = telegram_api.wait_sent(1)
     # Bo presses the button under Ana's prompt: he lands in a private chat and gets his own link.
-    app.telegram(tg_message("/start tz-100500", user_id=7102, chat_id=7102, name="Bo", chat_type="private"))
+    code = _start_code(prompt["reply_markup"]["inline_keyboard"][0][0]["url"])
+    app.telegram(tg_message(f"/start {code}", user_id=7102, chat_id=7102, name="Bo", chat_type="private"))
     link = telegram_api.wait_sent(2)[1]
     claims = tokens.check(VERIFY_SECRET, _link_token(link))
     assert (claims.u, claims.c) == ("7102", "-100500")
+    # A code for a chat the bot never showed (made up, or with another chat's signature) gets no link.
+    forged = code.replace("tz-100500_", "tz-100999_")
+    for text in ("/start tz-100999", f"/start {forged}"):
+        app.telegram(tg_message(text, user_id=7102, chat_id=7102, name="Bo", chat_type="private"))
+    for reply in telegram_api.wait_sent(4)[2:]:
+        # Bo gets the ordinary private greeting, whose link is for his private chat only.
+        assert tokens.check(VERIFY_SECRET, _link_token(reply)).c == "7102", "no link for a chat he was not shown"
 
 
 def test_conversion_marks_the_next_day(start_app, mongo_uri, telegram_api, db):

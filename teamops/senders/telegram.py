@@ -60,10 +60,10 @@ def render_html(reply: Reply) -> str:
 def _button(button, reply: Reply, bot_username: str) -> dict:
     if button.url:
         url = button.url
-        if button.personal_for_chat and reply.chat_id.startswith("-") and bot_username:
+        if button.private_start and reply.chat_id.startswith("-") and bot_username:
             # Group chats have negative ids. Everyone there sees the button, so it opens a private
-            # chat with the bot, which hands the presser a link of their own (/start tz<chat>).
-            url = f"https://t.me/{bot_username}?start=tz{button.personal_for_chat}"
+            # chat with the bot, which hands the presser a link of their own.
+            url = f"https://t.me/{bot_username}?start={button.private_start}"
         return {"text": button.text, "url": url}
     return {"text": button.text, "callback_data": button.data}
 
@@ -110,9 +110,6 @@ class TelegramSender:
             outcome = await self._call("answerCallbackQuery", body)
             return SENT if outcome.status == "retry" else outcome
         return await self._call("sendMessage", send_message_payload(reply, self._bot_username))
-
-    async def call(self, method: str, body: dict) -> Outcome:
-        return await self._call(method, body)
 
     async def _call(self, method: str, body: dict) -> Outcome:
         data = _encode(body)
