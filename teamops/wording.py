@@ -48,6 +48,12 @@ def flag(tz: str) -> str:
     return "".join(chr(0x1F1E6 + ord(ch) - ord("A")) for ch in code.upper())
 
 
+def labelled(tz: str, text: str) -> str:
+    """`text` behind the zone's country flag, when the zone has one."""
+    mark = flag(tz)
+    return f"{mark} {text}" if mark else text
+
+
 def place(tz: str) -> str:
     """A readable place for a zone: "America/Argentina/Buenos_Aires" -> "Buenos Aires"."""
     if tz.startswith(("UTC+", "UTC-")) or tz in ("UTC", "Etc/UTC", "GMT"):
@@ -138,8 +144,7 @@ def conversion(mentions, zones, today: datetime | None = None, time_format: str 
         if end is not None:
             head += "\u2013" + clock(end.astimezone(source_zone), time_format)
         spans.append(Span(head, bold=True))
-        mark = flag(mention.tz)
-        where = f" {mark} {place(mention.tz)}" if mark else f" {place(mention.tz)}"
+        where = f" {labelled(mention.tz, place(mention.tz))}"
         sender_today = (today or start).astimezone(source_zone).date()
         if mention.day_explicit or source_start.date() != sender_today:
             where += f", {day_label(source_start)}"
@@ -153,8 +158,7 @@ def conversion(mentions, zones, today: datetime | None = None, time_format: str 
             line = clock(local_start, time_format)
             if end is not None:
                 line += "\u2013" + clock(end.astimezone(zone), time_format)
-            mark = flag(tz)
-            label = f"{mark} {place(tz)}" if mark else place(tz)
+            label = labelled(tz, place(tz))
             spans.append(Span("\n"))
             spans.append(Span(line, bold=True))
             spans.append(Span(f"  {label} ({offset_label(local_start)}){_day_shift(local_start, source_start)}"))
@@ -204,8 +208,7 @@ def now_in_zones(zones, now: datetime, time_format: str = "24h") -> tuple[Span, 
     utc_now = now.astimezone(timezone.utc)
     for tz in sorted({z for z in zones if _loadable(z)}, key=lambda z: _zone_key(z, utc_now)):
         local = utc_now.astimezone(zone_for(tz))
-        mark = flag(tz)
-        label = f"{mark} {place(tz)}" if mark else place(tz)
+        label = labelled(tz, place(tz))
         spans.append(Span("\n"))
         spans.append(Span(clock(local, time_format), bold=True))
         spans.append(Span(f"  {label}, {WEEKDAYS[local.weekday()]} ({offset_label(local)})"))
@@ -231,9 +234,8 @@ def zone_list(chat: dict, team_zones=()) -> tuple[Span, ...]:
         who = ", ".join(sorted(people.get(tz, [])))
         if tz in extra:
             who = f"{who}, added for the chat" if who else "added for the chat"
-        mark = flag(tz)
         spans.append(Span("\n"))
-        spans.append(Span(f"{mark} {tz}" if mark else tz, bold=True))
+        spans.append(Span(labelled(tz, tz), bold=True))
         spans.append(Span(f" ({offset_label(local)}): {who}"))
     unknown = [m.get("name") or "someone" for m in (chat.get("members") or {}).values() if not m.get("tz")]
     if unknown:
