@@ -25,8 +25,8 @@ from teamops.senders import Outcome
 log = logging.getLogger("teamops.worker")
 
 SCAN_EVERY_SECONDS = 2.0  # how often the inbox is searched for items nobody handed over
-SCAN_LIMIT = 100
-QUEUE_LIMIT = 10_000
+SCAN_LIMIT = 500
+QUEUE_LIMIT = 2_000  # items held in memory; beyond that they wait in the inbox for the scan
 RETRY_BASE_SECONDS = 5.0
 STOP_GRACE_SECONDS = 8.0  # on shutdown, how long items in hand may take to finish
 
@@ -53,12 +53,14 @@ class Worker:
         self._in_hand: set[asyncio.Task] = set()
         self._loops: list[asyncio.Task] = []
 
-    def offer(self, item: dict) -> None:
-        """Take this item soon. A full queue drops the offer: the scan will find the item later."""
+    def offer(self, item: dict) -> bool:
+        """Take this item soon. False when it is queued already, or the queue is full (then the
+        scan finds it later)."""
         if item["_id"] in self._queued or self._queue.full():
-            return
+            return False
         self._queued.add(item["_id"])
         self._queue.put_nowait(item)
+        return True
 
     def start(self) -> None:
         self._loops = [asyncio.create_task(self._scan())]
@@ -79,14 +81,19 @@ class Worker:
 
     async def _scan(self) -> None:
         while True:
+            backlog = False
             try:
-                for item in await self.store.inbox_due(SCAN_LIMIT):
-                    self.offer(item)
+                page = min(SCAN_LIMIT, QUEUE_LIMIT - self._queue.qsize())
+                if page > 0:
+                    due = await self.store.inbox_due(page)
+                    fresh = sum(self.offer(item) for item in due)
+                    backlog = fresh == len(due) == page
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("inbox scan failed: %s", type(exc).__name__)
-            await asyncio.sleep(SCAN_EVERY_SECONDS)
+            # A full page means more is waiting: look again as soon as the queue has room.
+            await asyncio.sleep(0.2 if backlog else SCAN_EVERY_SECONDS)
 
     async def _loop(self) -> None:
         while True:
