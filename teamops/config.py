@@ -15,24 +15,14 @@ class ConfigError(Exception):
     """The environment cannot run the service (said once, at start-up, then exit)."""
 
 
-def _int(env: dict, name: str, default: int) -> int:
+def _number(env: dict, name: str, default, cast):
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        return cast(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-
-
-def _float(env: dict, name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        raise ConfigError(f"{name} must be a {'whole number' if cast is int else 'number'}, got {raw!r}") from None
 
 
 @dataclass(frozen=True)
@@ -87,10 +77,10 @@ def load(env: dict | None = None) -> Config:
         telegram_bot_username=env.get("TELEGRAM_BOT_USERNAME", "").strip().lstrip("@"),
         telegram_api_base=(env.get("TELEGRAM_API_BASE", "").strip() or "https://api.telegram.org").rstrip("/"),
         team_timezones=zones,
-        max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
-        inbox_lease_seconds=_float(env, "INBOX_LEASE_SECONDS", 60.0),
-        inbox_max_attempts=_int(env, "INBOX_MAX_ATTEMPTS", 8),
-        send_timeout_seconds=_float(env, "SEND_TIMEOUT_SECONDS", 10.0),
+        max_body_bytes=_number(env, "MAX_BODY_BYTES", 64 * 1024, int),
+        inbox_lease_seconds=_number(env, "INBOX_LEASE_SECONDS", 60.0, float),
+        inbox_max_attempts=_number(env, "INBOX_MAX_ATTEMPTS", 8, int),
+        send_timeout_seconds=_number(env, "SEND_TIMEOUT_SECONDS", 10.0, float),
         log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
         embedded=not uri,
     )
