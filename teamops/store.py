@@ -109,6 +109,7 @@ class Store:
             "due_at": now,
             "created_at": now,
             "attempts": 0,
+            "v": 0,  # bumped on every change of hands: a copy read before it cannot take the item
         }
         return item if await self._inbox_writes.put(item) else None
 
@@ -127,18 +128,22 @@ class Store:
         ]
 
     async def inbox_take(self, item: dict, lease_seconds: float) -> dict | None:
-        """Lease `item` if it is still as it was read: two workers (or two instances) can never
-        both take it. Each take gets its own lease token; every later write names it, so a worker
-        whose lease was taken over cannot write any more. The leased item, or None."""
+        """Lease `item` if it is still exactly as it was read (same state, same version, same
+        lease): two workers (or two instances) can never both take it, and a copy read before a
+        retry cannot take it again. Each take gets its own lease token; every later write names
+        it, so a worker whose lease was taken over cannot write any more. Returns the item as
+        stored now (replies decided and delivered so far included), or None."""
         lease = secrets.token_hex(8)
-        lease_until = _after(_now(), lease_seconds)
         taken = await self.db.inbox.update_one(
-            {"_id": item["_id"], "state": item["state"], "lease_until": item.get("lease_until")},
-            {"$set": {"state": "working", "lease": lease, "lease_until": lease_until}, "$inc": {"attempts": 1}},
+            {"_id": item["_id"], "state": item["state"], "v": item.get("v"), "lease_until": item.get("lease_until")},
+            {
+                "$set": {"state": "working", "lease": lease, "lease_until": _after(_now(), lease_seconds)},
+                "$inc": {"attempts": 1, "v": 1},
+            },
         )
         if not taken.modified_count:
             return None
-        return {**item, "state": "working", "lease": lease, "lease_until": lease_until, "attempts": item.get("attempts", 0) + 1}
+        return await self.db.inbox.find_one({"_id": item["_id"], "lease": lease})
 
     async def _leased(self, item: dict, update: dict) -> bool:
         """Apply `update` to an item we hold; False when our lease was taken over meanwhile."""
@@ -150,7 +155,11 @@ class Store:
 
     async def inbox_plan(self, item: dict, replies: list[dict]) -> bool:
         """Keep the decided replies on the item so a retry delivers them without deciding again."""
-        return await self._leased(item, {"$set": {"replies": replies, "sent": 0}})
+        result = await self.db.inbox.update_one(
+            {"_id": item["_id"], "lease": item["lease"], "replies": {"$exists": False}},
+            {"$set": {"replies": replies, "sent": 0}},
+        )
+        return result.matched_count == 1
 
     async def inbox_sent(self, item: dict, count: int) -> bool:
         return await self._leased(item, {"$set": {"sent": count}})
@@ -162,6 +171,7 @@ class Store:
             {
                 "$set": {"state": "done", "outcome": outcome, "done_at": _now()},
                 "$unset": {"event": "", "replies": "", "lease_until": "", "lease": ""},
+                "$inc": {"v": 1},
             },
         )
 
@@ -169,7 +179,11 @@ class Store:
         # Kept whole (event, replies, sent) so the runbook can put it back to pending once fixed.
         return await self._leased(
             item,
-            {"$set": {"state": "failed", "outcome": f"failed: {reason}", "done_at": _now()}, "$unset": {"lease_until": "", "lease": ""}},
+            {
+                "$set": {"state": "failed", "outcome": f"failed: {reason}", "done_at": _now()},
+                "$unset": {"lease_until": "", "lease": ""},
+                "$inc": {"v": 1},
+            },
         )
 
     async def inbox_retry(self, item: dict, delay: float, reason: str) -> bool:
@@ -178,6 +192,7 @@ class Store:
             {
                 "$set": {"state": "pending", "due_at": _after(_now(), delay), "last_error": reason},
                 "$unset": {"lease_until": "", "lease": ""},
+                "$inc": {"v": 1},
             },
         )
 
@@ -273,6 +288,7 @@ class Store:
                     "$or": [
                         {field: {"$exists": False}},
                         {f"{field}.at": {"$lt": _after(now, -every_seconds)}},
+                        {field: {"$lt": _after(now, -every_seconds)}},  # stored as a bare date by earlier builds
                         {f"{field}.key": key},
                     ],
                 },

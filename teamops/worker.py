@@ -15,6 +15,7 @@ Items of one chat are handled one at a time, in the order they arrived.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 
@@ -29,6 +30,7 @@ SCAN_LIMIT = 500
 QUEUE_LIMIT = 2_000  # items held in memory; beyond that they wait in the inbox for the scan
 RETRY_BASE_SECONDS = 5.0
 STOP_GRACE_SECONDS = 8.0  # on shutdown, how long items in hand may take to finish
+IN_FLIGHT = 200  # items taken off the queue and not yet finished (most wait for their chat)
 
 
 class LeaseLost(Exception):
@@ -52,6 +54,9 @@ class Worker:
         self._chat_locks: dict[tuple, list] = {}  # chat -> [lock, items waiting or in hand]
         self._in_hand: set[asyncio.Task] = set()
         self._loops: list[asyncio.Task] = []
+        self._slots = asyncio.Semaphore(concurrency)  # items being worked on at once
+        self._admitted = asyncio.Semaphore(IN_FLIGHT)
+        self._stopping = False
 
     def offer(self, item: dict) -> bool:
         """Take this item soon. False when it is queued already, or the queue is full (then the
@@ -63,12 +68,14 @@ class Worker:
         return True
 
     def start(self) -> None:
-        self._loops = [asyncio.create_task(self._scan())]
-        self._loops += [asyncio.create_task(self._loop()) for _ in range(self.concurrency)]
+        self._stopping = False
+        self._loops = [asyncio.create_task(self._scan()), asyncio.create_task(self._dispatch())]
 
     async def stop(self) -> None:
-        """Stop taking items; give those in hand a little time to finish, then let them go (their
-        leases run out and another instance, or this one restarted, takes them)."""
+        """Stop taking items; let those in hand finish what they are sending (up to a grace
+        period), hand back those not started, then let the rest go: their leases run out and
+        another instance, or this one restarted, takes them."""
+        self._stopping = True
         for task in self._loops:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
@@ -95,22 +102,31 @@ class Worker:
             # A full page means more is waiting: look again as soon as the queue has room.
             await asyncio.sleep(0.2 if backlog else SCAN_EVERY_SECONDS)
 
-    async def _loop(self) -> None:
+    async def _dispatch(self) -> None:
+        """One task per item, so an item waiting for its chat's turn holds no worker slot and a
+        busy chat never holds up the others; at most IN_FLIGHT items between queue and done."""
         while True:
+            await self._admitted.acquire()
             item = await self._queue.get()
-            self._queued.discard(item["_id"])
-            # Shielded: cancelling the loop at shutdown must not cut an item off mid-send.
-            task = asyncio.create_task(self._take_and_process(item))
+            task = asyncio.create_task(self._run(item))
             self._in_hand.add(task)
-            task.add_done_callback(self._in_hand.discard)
-            await asyncio.shield(task)
+            task.add_done_callback(functools.partial(self._finished, item["_id"]))
 
-    async def _take_and_process(self, item: dict) -> None:
+    def _finished(self, item_id, task: asyncio.Task) -> None:
+        self._in_hand.discard(task)
+        self._queued.discard(item_id)  # only now may the scan offer it again
+        self._admitted.release()
+        if not task.cancelled() and task.exception() is not None:
+            logs.failure(log, "item task failed", task.exception())
+
+    async def _run(self, item: dict) -> None:
         key = (item["platform"], (item.get("event") or {}).get("chat_id", ""))
         entry = self._chat_locks.setdefault(key, [asyncio.Lock(), 0])
         entry[1] += 1
         try:
-            async with entry[0]:
+            async with entry[0], self._slots:
+                if self._stopping:
+                    return
                 try:
                     taken = await self.store.inbox_take(item, self.lease_seconds)
                 except Exception as exc:  # the scan offers it again once the database answers
@@ -124,22 +140,26 @@ class Worker:
                 del self._chat_locks[key]
 
     async def process(self, item: dict) -> None:
-        keeper = asyncio.create_task(self._keep_lease(item))
+        lease = _LeaseClock(self.lease_seconds)
+        keeper = asyncio.create_task(self._keep_lease(item, lease))
         try:
-            await self._process(item, keeper)
+            await self._process(item, lease)
         finally:
             keeper.cancel()
 
-    async def _keep_lease(self, item: dict) -> None:
+    async def _keep_lease(self, item: dict, lease: "_LeaseClock") -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
             try:
-                if not await self.store.inbox_renew(item, self.lease_seconds):
-                    return  # lost: the next write says so and processing stops
-            except Exception as exc:
+                if await self.store.inbox_renew(item, self.lease_seconds):
+                    lease.renewed()
+                else:
+                    lease.lost()
+                    return
+            except Exception as exc:  # not renewed: the clock runs down and sending stops in time
                 log.warning("lease renewal failed: %s", type(exc).__name__)
 
-    async def _process(self, item: dict, keeper: asyncio.Task) -> None:
+    async def _process(self, item: dict, lease: "_LeaseClock") -> None:
         started = time.perf_counter()
         where = f"platform={item['platform']} event={item['event_id']}"
         try:
@@ -154,8 +174,11 @@ class Worker:
                 replies = replies_from_doc(replies_doc)
                 sent = item.get("sent", 0)
             for index in range(sent, len(replies)):
-                if keeper.done():
+                if not lease.safe():
                     raise LeaseLost()
+                if self._stopping:
+                    await self.store.inbox_retry(item, 0.0, "shutting down")  # next instance resumes here
+                    return
                 reply = replies[index]
                 sender = self.senders.get(reply.platform)
                 if sender is None:
@@ -197,3 +220,21 @@ class Worker:
 def _held(still_ours: bool) -> None:
     if not still_ours:
         raise LeaseLost()
+
+
+class _LeaseClock:
+    """When our lease is surely still ours: a send starts only with a third of the lease in hand,
+    so it ends before anybody else could take the item, even if renewals fail meanwhile."""
+
+    def __init__(self, lease_seconds: float):
+        self.lease_seconds = lease_seconds
+        self.renewed()
+
+    def renewed(self) -> None:
+        self._safe_until = time.monotonic() + self.lease_seconds * 2 / 3
+
+    def lost(self) -> None:
+        self._safe_until = 0.0
+
+    def safe(self) -> bool:
+        return time.monotonic() < self._safe_until

@@ -96,3 +96,21 @@ def test_bot_removed_from_a_group_forgets_the_chat(start_app, mongo_uri, telegra
         "date": int(time.time()), "old_chat_member": {"status": "member", "user": bot},
         "new_chat_member": {"status": "kicked", "user": bot}}})
     wait_for(lambda: db.chats.find_one({"chat_id": "-100500"}) is None, what="the chat to be forgotten")
+
+
+def test_a_busy_chat_does_not_hold_up_another(start_app, mongo_uri, telegram_api, db):
+    for user in range(8401, 8407):
+        _known(db, user, chat_id="-100500")
+    _known(db, 8499, chat_id="-100600")
+    app = start_app(app_env(mongo_uri, telegram_api))
+    telegram_api.delays.extend([1.0] * 6)  # the busy chat's replies each take a second to accept
+    for user in range(8401, 8407):
+        app.telegram(tg_message(f"call at {user - 8390}:00", user_id=user, chat_id=-100500))
+    time.sleep(0.3)
+    started = time.monotonic()
+    app.telegram(tg_message("sync at 15:30", user_id=8499, chat_id=-100600))
+    wait_for(lambda: any(r["chat_id"] == -100600 for r in telegram_api.sent()), 15, what="the other chat's reply")
+    assert time.monotonic() - started < 2.5, "the quiet chat's reply did not wait for the busy chat's queue"
+    telegram_api.wait_sent(7, timeout=20)
+    busy = [r["reply_parameters"]["message_id"] for r in telegram_api.sent() if r["chat_id"] == -100500]
+    assert busy == sorted(busy), "one chat's replies go out in the order its messages came"

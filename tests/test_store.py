@@ -24,3 +24,27 @@ def test_concurrent_inbox_writes_are_each_answered_and_deduplicated(mongo_uri):
     assert sorted(fresh, key=int) == [str(n) for n in range(100)]
     assert backlog == 100
     assert again is None
+
+
+def test_a_copy_read_before_a_retry_cannot_take_the_item_again(mongo_uri):
+    """The webhook's copy and the scan's copy of one item both reach the worker; after the item
+    was taken, planned, partly sent and put back for a retry, the old copy must not win."""
+
+    async def scenario():
+        store = Store(mongo_uri, "unused")
+        await store.ensure_indexes()
+        stale = await store.inbox_put("telegram", "1", {"chat_id": "-1"})
+        taken = await store.inbox_take(stale, 60)
+        await store.inbox_plan(taken, [{"platform": "telegram", "chat_id": "-1"}] * 2)
+        await store.inbox_sent(taken, 1)
+        await store.inbox_retry(taken, 0.0, "send 502")
+        second_take = await store.inbox_take(stale, 60)
+        [fresh] = await store.inbox_due(10)
+        resumed = await store.inbox_take(fresh, 60)
+        await store.close()
+        return taken, second_take, resumed
+
+    taken, second_take, resumed = asyncio.run(scenario())
+    assert taken is not None
+    assert second_take is None, "a stale copy cannot take the item back"
+    assert resumed["sent"] == 1 and len(resumed["replies"]) == 2, "the taker resumes after the reply already sent"

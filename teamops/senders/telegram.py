@@ -132,7 +132,13 @@ class TelegramSender:
             response = self._http.request(
                 "POST", f"{self._base}/{method}", body=data, headers={"Content-Type": "application/json"}
             )
+        except urllib3.exceptions.ReadTimeoutError:
+            # Telegram may well have accepted the message and only the answer is late; sending it
+            # again risks a double reply, which is the worse failure here. Counted as delivered.
+            log.warning("telegram %s: no answer within the read timeout; not resending", method)
+            return Outcome("sent", detail="read timeout")
         except urllib3.exceptions.HTTPError as exc:
+            # Nothing reached Telegram (connection refused, connect timeout, reset before sending).
             return Outcome("retry", detail=type(exc).__name__)
         status = response.status
         if 200 <= status < 300:
