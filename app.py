@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import sys
+from functools import partial
 
 import falcon.asgi
 
@@ -32,10 +33,11 @@ class Lifecycle:
     Nothing here delays the first response: /health answers while indexes are still being made.
     """
 
-    def __init__(self, store: Store, worker: Worker, prepare):
+    def __init__(self, store: Store, worker: Worker, prepare, after_stop=None):
         self.store = store
         self.worker = worker
         self.prepare = prepare
+        self.after_stop = after_stop
         self._boot: asyncio.Task | None = None
 
     async def process_startup(self, scope, event):
@@ -61,6 +63,10 @@ class Lifecycle:
             self._boot.cancel()
         await self.worker.stop()
         await self.store.close()
+        if self.after_stop is not None:
+            # uvicorn ends the process by re-raising SIGTERM once shutdown is done, so atexit
+            # handlers never run: whatever must stop with the service stops here.
+            await asyncio.to_thread(self.after_stop)
 
 
 def build_senders(config: config_module.Config) -> dict:
@@ -74,7 +80,7 @@ def build_senders(config: config_module.Config) -> dict:
     return senders
 
 
-def create_app(config: config_module.Config | None = None) -> falcon.asgi.App:
+def create_app(config: config_module.Config | None = None, after_stop=None) -> falcon.asgi.App:
     config = config or config_module.load()
     store = Store(config.mongodb_uri, config.mongodb_db)
     senders: dict = {}  # filled at start-up, off the event loop (see Lifecycle)
@@ -87,7 +93,7 @@ def create_app(config: config_module.Config | None = None) -> falcon.asgi.App:
 
         senders.update(build_senders(config))
 
-    app = falcon.asgi.App(middleware=[Lifecycle(store, worker, prepare)])
+    app = falcon.asgi.App(middleware=[Lifecycle(store, worker, prepare, after_stop)])
     handlers.use_msgspec(app)
     handlers.install_error_handlers(app)
     app.add_route("/health", health.Health())
@@ -122,18 +128,21 @@ def serve(argv: list[str]) -> int:
         from teamops import embedded_db
 
         try:
-            uri, _process = embedded_db.start(config.data_dir)
+            uri, database = embedded_db.start(config.data_dir)
         except config_module.ConfigError as exc:
             print(f"configuration error: {exc}", file=sys.stderr)
             return 2
         config = replace(config, mongodb_uri=uri)
+        after_stop = partial(embedded_db.stop, database)
+    else:
+        after_stop = None
     if not config.telegram_enabled:
         log.info("telegram is not configured (TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET): /hooks/telegram answers 503")
     log.info("serving on http://%s:%d (health: /health)", args.host, port)
     import uvicorn
 
     uvicorn.run(
-        create_app(config),
+        create_app(config, after_stop),
         host=args.host,
         port=port,
         access_log=False,  # query strings carry verification tokens; we log our own lines

@@ -30,11 +30,13 @@ def _free_port() -> int:
 
 
 def _die_with_parent() -> None:
-    # Linux: if this service is killed outright, the database child gets SIGTERM too.
+    # Linux: if this service dies without stopping it (killed outright), the database child is
+    # killed too rather than left running and holding the data dir. Committed writes are on disk
+    # (--sync-on-commit), so nothing acknowledged is lost.
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
 
@@ -68,7 +70,7 @@ def start(data_dir: str, timeout: float = 15.0) -> tuple[str, subprocess.Popen]:
     else:
         process.kill()
         raise ConfigError("the embedded database did not start in time")
-    atexit.register(stop, process)
+    atexit.register(stop, process)  # for exits that skip the app's shutdown (start-up errors)
     log.info("MONGODB_URI is not set: started the embedded database (SecantusDB) on 127.0.0.1:%d, data in %s/", port, storage)
     return f"mongodb://127.0.0.1:{port}/?directConnection=true", process
 
