@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import re
 import shutil
@@ -152,39 +151,37 @@ def request(port: int, method: str, path: str, body: bytes = b"", timeout: float
         conn.close()
 
 
-def wait_for(port: int, method: str, path: str, process: subprocess.Popen, started: float,
-             accept=lambda status, body: status == 200, timeout: float = 20.0, interval: float = 0.002) -> float:
-    """Seconds from `started` until `accept` holds for an answer; polls every `interval`, bounded."""
+def _poll(probe, what: str, process: subprocess.Popen, started: float, timeout: float, interval: float) -> float:
+    """Seconds from `started` until `probe()` is true; polls every `interval`, bounded in count and time."""
     deadline = started + timeout
     for _ in range(int(timeout / interval) + 1):
         if process.poll() is not None:
-            raise RuntimeError(f"{process.bench_name} exited with code {process.returncode} before answering")
+            raise RuntimeError(f"{process.bench_name} exited with code {process.returncode} before {what}")
         try:
-            status, body = request(port, method, path)
-            if accept(status, body):
+            if probe():
                 return time.perf_counter() - started
         except OSError:
             pass
         if time.perf_counter() > deadline:
             break
         time.sleep(interval)
-    raise RuntimeError(f"{process.bench_name} did not answer {method} {path} within {timeout:.0f} s")
+    raise RuntimeError(f"{process.bench_name}: no {what} within {timeout:.0f} s")
+
+
+def wait_for(port: int, method: str, path: str, process: subprocess.Popen, started: float,
+             accept=lambda status, body: status == 200, timeout: float = 20.0, interval: float = 0.002) -> float:
+    """Seconds from `started` until `accept` holds for an answer to METHOD PATH."""
+    return _poll(lambda: accept(*request(port, method, path)), f"answer to {method} {path}", process, started, timeout, interval)
 
 
 def wait_tcp(port: int, process: subprocess.Popen, started: float, timeout: float = 20.0, interval: float = 0.002) -> float:
-    deadline = started + timeout
-    for _ in range(int(timeout / interval) + 1):
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.bench_name} exited with code {process.returncode} at start")
-        try:
-            with socket.create_connection((HOST, port), timeout=0.2):
-                return time.perf_counter() - started
-        except OSError:
-            pass
-        if time.perf_counter() > deadline:
-            break
-        time.sleep(interval)
-    raise RuntimeError(f"{process.bench_name} did not accept connections within {timeout:.0f} s")
+    """Seconds from `started` until the port accepts a connection."""
+
+    def accepts() -> bool:
+        with socket.create_connection((HOST, port), timeout=0.2):
+            return True
+
+    return _poll(accepts, "accepted connection", process, started, timeout, interval)
 
 
 def cpu_seconds(pid: int) -> float:

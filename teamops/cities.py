@@ -281,5 +281,10 @@ def _fold(text: str) -> str:
     return text.strip(" ")
 
 
+def fold(text: str) -> str:
+    """Names as the search compares them: case, accents and separators folded."""
+    return _fold(text)
+
+
 def _replace_letter(match: re.Match[str]) -> str:
     return _LETTERS[match.group()]

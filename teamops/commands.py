@@ -8,7 +8,6 @@ Every platform's handler turns its own command syntax into a ChatMessage whose t
 from __future__ import annotations
 
 import asyncio
-import unicodedata
 from datetime import datetime, timezone
 
 from teamops import mentions, relocation, tokens, wording
@@ -136,11 +135,6 @@ async def lookup_zone(query: str, chat_zones=()) -> list[tuple[str, str]]:
     return choices
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
-
-
 async def place_zone(place: str) -> str | None:
     """The zone of a place named in passing ("Lisbon", "Берлине"): an exact city name or a zone name.
 
@@ -154,7 +148,9 @@ async def place_zone(place: str) -> str | None:
         if not found:
             continue
         top = found[0]
-        if _fold(top.name) == _fold(form) or (not form.isascii() and top.population >= 100_000):
+        from teamops import cities
+
+        if cities.fold(top.name) == cities.fold(form) or (not form.isascii() and top.population >= 100_000):
             return top.tz
     return None
 
