@@ -39,6 +39,7 @@ class Lifecycle:
         self.prepare = prepare
         self.after_stop = after_stop
         self._boot: asyncio.Task | None = None
+        self.running = False  # the indexes exist and the worker runs: /ready says so
 
     async def process_startup(self, scope, event):
         self._boot = asyncio.create_task(self._start())
@@ -53,14 +54,20 @@ class Lifecycle:
                 await self.store.ensure_indexes()
                 break
             except Exception as exc:  # database not reachable yet: keep serving, keep trying
-                log.warning("creating indexes failed (%s); retrying in %.0fs", type(exc).__name__, delay)
+                # A refusal (e.g. duplicates already stored under a unique key) will not pass by
+                # itself: say so loudly, the runbook has the fix. Unreachable is only a warning.
+                refused = type(exc).__name__ in ("OperationFailure", "DuplicateKeyError", "WriteError")
+                log.log(logging.ERROR if refused else logging.WARNING,
+                        "creating indexes failed (%s); retrying in %.0fs", type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
         self.worker.start()
+        self.running = True
 
     async def process_shutdown(self, scope, event):
         if self._boot is not None:
             self._boot.cancel()
+        self.running = False
         await self.worker.stop()
         await self.store.close()
         if self.after_stop is not None:
@@ -93,11 +100,12 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
 
         senders.update(build_senders(config))
 
-    app = falcon.asgi.App(middleware=[Lifecycle(store, worker, prepare, after_stop)])
+    lifecycle = Lifecycle(store, worker, prepare, after_stop)
+    app = falcon.asgi.App(middleware=[lifecycle])
     handlers.use_msgspec(app)
     handlers.install_error_handlers(app)
     app.add_route("/health", health.Health())
-    app.add_route("/ready", health.Ready(store))
+    app.add_route("/ready", health.Ready(store, lambda: lifecycle.running))
     app.add_route("/hooks/telegram", telegram.TelegramWebhook(config, store, worker, sightings))
     app.add_route("/verify", verify.VerifyPage(config, store))
     app.add_route("/api/verify", verify.VerifyApi(config, assistant, worker))

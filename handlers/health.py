@@ -13,12 +13,20 @@ class Health:
 
 
 class Ready:
-    def __init__(self, store):
+    """Ready means messages will be handled: the database answers, and start-up has made the
+    indexes and started the worker (until then, 503 "starting")."""
+
+    def __init__(self, store, running):
         self.store = store
+        self.running = running
 
     async def on_get(self, req, resp):
         if await self.store.ping(READY_TIMEOUT_SECONDS):
-            resp.media = {"status": "ok", "mongodb": True}
+            if self.running():
+                resp.media = {"status": "ok", "mongodb": True}
+            else:
+                resp.status = falcon.HTTP_503
+                resp.media = {"status": "starting", "mongodb": True}
         else:
             resp.status = falcon.HTTP_503
             resp.media = {"status": "degraded", "mongodb": False}

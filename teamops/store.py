@@ -24,6 +24,7 @@ log = logging.getLogger("teamops.store")
 
 INBOX_TTL_SECONDS = 7 * 24 * 3600
 PENDING_TTL_SECONDS = 24 * 3600  # a message waiting for its writer's zone, as long as the link lives
+INDEX_WAIT_SECONDS = 5.0  # how long an inbox write waits for start-up to create the unique index
 
 _clients: dict[str, object] = {}
 
@@ -59,6 +60,7 @@ class Store:
         self._db_name = db_name
         self._db = None
         self._inbox_writes = _GroupInsert(lambda: self.db.inbox)
+        self._indexed = asyncio.Event()  # set once ensure_indexes has succeeded in this process
 
     @property
     def db(self):
@@ -88,6 +90,11 @@ class Store:
             db.pending.create_index([("platform", 1), ("chat_id", 1), ("user_id", 1)], unique=True, name="platform_chat_user"),
             db.pending.create_index("at", expireAfterSeconds=PENDING_TTL_SECONDS, name="ttl_24h"),
         )
+        self._indexed.set()
+
+    @property
+    def indexed(self) -> bool:
+        return self._indexed.is_set()
 
     async def ping(self, timeout: float) -> bool:
         try:
@@ -99,7 +106,16 @@ class Store:
 
     # ----- inbox: dedup + durable work queue -----
     async def inbox_put(self, platform: str, event_id: str, event: dict) -> dict | None:
-        """Record one event; the stored item, or None when it was already recorded (a duplicate)."""
+        """Record one event; the stored item, or None when it was already recorded (a duplicate).
+
+        Deduplication is the unique index's job, so nothing is written before start-up has made
+        it: on a first deploy Telegram redelivers its backlog at once, and duplicates written
+        before the index would be answered twice and keep the index from ever being built."""
+        if not self._indexed.is_set():
+            try:
+                await asyncio.wait_for(self._indexed.wait(), INDEX_WAIT_SECONDS)
+            except TimeoutError:
+                raise StorageError("indexes not ready") from None
         now = _now()
         item = {
             "platform": platform,

@@ -48,3 +48,23 @@ def test_a_copy_read_before_a_retry_cannot_take_the_item_again(mongo_uri):
     assert taken is not None
     assert second_take is None, "a stale copy cannot take the item back"
     assert resumed["sent"] == 1 and len(resumed["replies"]) == 2, "the taker resumes after the reply already sent"
+
+
+def test_inbox_writes_wait_for_the_unique_index(mongo_uri):
+    """Deliveries that arrive while start-up is still making the indexes are held until the
+    unique index exists, so duplicates among them are still recognised."""
+
+    async def scenario():
+        store = Store(mongo_uri, "unused")
+        writes = [asyncio.create_task(store.inbox_put("telegram", "42", {})) for _ in range(3)]
+        await asyncio.sleep(0.2)
+        waiting = not any(task.done() for task in writes)
+        await store.ensure_indexes()
+        results = await asyncio.gather(*writes)
+        backlog = await store.inbox_backlog()
+        await store.close()
+        return waiting, results, backlog
+
+    waiting, results, backlog = asyncio.run(scenario())
+    assert waiting, "nothing is written before the index exists"
+    assert sum(item is not None for item in results) == 1 and backlog == 1

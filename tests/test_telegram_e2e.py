@@ -118,6 +118,27 @@ def test_duplicate_delivery_gets_one_reply(app, telegram_api, db):
     assert len(telegram_api.sent()) == 1, "a redelivered update must not be answered twice"
 
 
+def test_redeliveries_during_start_up_get_one_reply(start_app, mongo_uri, telegram_api, db):
+    """A fresh deploy: Telegram redelivers its backlog the moment the service answers, before
+    start-up has made the inbox's unique index. Still one reply, and the service goes on working."""
+    db.users.insert_one({"platform": "telegram", "user_id": "7004", "tz": "Europe/Berlin"})
+    db.chats.insert_one({"platform": "telegram", "chat_id": "-100500", "extra_zones": ["Asia/Tokyo"], "members": {}})
+    app = start_app(app_env(mongo_uri, telegram_api, INBOX_LEASE_SECONDS=2), wait=False)
+    wait_for(app._healthy, 20, what="/health")
+    update = tg_message("call at 9:00", user_id=7004)
+    statuses = [app.telegram(update).status for _ in range(3)]
+    assert statuses[0] in (200, 503) and set(statuses) <= {200, 503}
+    if 200 not in statuses:  # refused while starting: Telegram would deliver it again
+        wait_for(lambda: app.telegram(update).status == 200, 10, what="the webhook to accept")
+    telegram_api.wait_sent(1)
+    wait_for(lambda: app.get("/ready").status == 200, 10, what="/ready")
+    later = tg_message("and at 10:00", user_id=7004)
+    assert app.telegram(later).status == 200
+    telegram_api.wait_sent(2)
+    time.sleep(1.0)
+    assert len(telegram_api.sent()) == 2, "each message answered once"
+
+
 def test_no_time_message_touches_nothing(app, telegram_api, db):
     for text in ("good morning team", "shipped v2.14.1 to prod", "lunch?"):
         assert app.telegram(tg_message(text)).status == 200
