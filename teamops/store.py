@@ -150,15 +150,22 @@ class Store:
         it, so a worker whose lease was taken over cannot write any more. Returns the item as
         stored now (replies decided and delivered so far included), or None."""
         lease = secrets.token_hex(8)
+        until = _after(_now(), lease_seconds)
         taken = await self.db.inbox.update_one(
             {"_id": item["_id"], "state": item["state"], "v": item.get("v"), "lease_until": item.get("lease_until")},
             {
-                "$set": {"state": "working", "lease": lease, "lease_until": _after(_now(), lease_seconds)},
+                "$set": {"state": "working", "lease": lease, "lease_until": until},
                 "$inc": {"attempts": 1, "v": 1},
             },
         )
         if not taken.modified_count:
             return None
+        if item["state"] == "pending":
+            # Nobody can change a pending item without first taking it (which bumps `v`), so the
+            # copy we matched is the stored item: no need to read it back.
+            return {**item, "state": "working", "lease": lease, "lease_until": until,
+                    "attempts": item.get("attempts", 0) + 1, "v": item.get("v", 0) + 1}
+        # A lapsed lease's former holder may have recorded progress since our copy was read.
         return await self.db.inbox.find_one({"_id": item["_id"], "lease": lease})
 
     async def _leased(self, item: dict, update: dict) -> bool:

@@ -191,7 +191,8 @@ class Worker:
                     return
                 if outcome.status == "dropped":
                     log.warning("reply dropped: %s chat=%s %s", where, reply.chat_id, outcome.detail)
-                _held(await self.store.inbox_sent(item, index + 1))
+                if index + 1 < len(replies):  # after the last one, marking the item done says it
+                    _held(await self.store.inbox_sent(item, index + 1))
             _held(await self.store.inbox_done(item, f"replies={len(replies)}"))
             log.info("handled %s replies=%d ms=%d", where, len(replies), (time.perf_counter() - started) * 1000)
         except LeaseLost:
