@@ -738,6 +738,7 @@ _LAZY["_DAY_REF"] = _source(
     r"(?:,?[ \t]+(?P<md_year>20[0-9]{2})(?![\w:]))?"
     r"|(?P<dm_day>[0-3]?[0-9])(?:st|nd|rd|th|er|-?го|\.)?[ \t]+(?:of[ \t]+|de[ \t]+)?(?P<dm_month>" + _MONTH_WORDS + r")\.?"
     r"(?:[ \t]+(?:de[ \t]+)?(?P<dm_year>20[0-9]{2}))?"
+    r"|on[ \t]+(?:the[ \t]+)?(?P<ord_day>[0-3]?[0-9])(?:st|nd|rd|th)(?![\w:])"
     r"|(?P<dot_day>[0-3]?[0-9])\.(?P<dot_month>[01]?[0-9])(?:\.(?P<dot_year>(?:20)?[0-9]{2}))?\.?"
     r"(?=,?[ \t]+(?:(?:в|um|à|a[ \t]+las|às)[ \t]+)?[0-9]{1,2}[:.hч][0-9])"
     r")(?![\w])",
@@ -783,6 +784,8 @@ def _day_refs(scan: str) -> list[tuple[int, int, str, object]]:
             day = int(found.group("md_day") or found.group("dm_day"))
             year = found.group("md_year") or found.group("dm_year")
             refs.append((s, e, "date", (int(year) if year else None, T.MONTHS[month_word.lower()], day)))
+        elif found.group("ord_day"):
+            refs.append((s, e, "month_day", int(found.group("ord_day"))))
         elif found.group("dot_day"):
             w1, w2 = _prev_words(scan, s)
             if w2 in T.NOT_CLOCK_BEFORE_DOTTED or w1 in T.NOT_CLOCK_BEFORE_DOTTED:
@@ -815,6 +818,17 @@ def _resolve_day(ref, today: date) -> date | None:
         if ahead == 0 and skip_today:
             ahead = 7
         return today + timedelta(days=ahead)
+    if kind == "month_day":  # "on the 15th": the next such day, today included
+        year, month = today.year, today.month
+        for _ in range(3):
+            try:
+                candidate = date(year, month, value)
+            except ValueError:  # no 31st this month
+                candidate = None
+            if candidate is not None and candidate >= today:
+                return candidate
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return None
     year, month, day = value
     try:
         if year:
@@ -881,7 +895,44 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
             pos = reading.end
     if not readings:
         return []
+    if any(r.tz is None for r in readings):
+        _apply_detached_zones(scan, readings, chat_zones)
     return _resolve(text, scan, readings, tz, now)
+
+
+# A zone written apart from the times: "15:00 standup (UTC+3)", "agenda, all times CET:". In
+# brackets it covers the zone-less times of its sentence; after "times (in)" the whole message.
+# Abbreviations that are also everyday words or acronyms do not count apart from a time.
+_DETACHED = re.compile(
+    r"(?P<open>\()[ \t]*(?P<times>(?:all[ \t]+)?times?[ \t]+(?:are[ \t]+)?(?:in[ \t]+)?)?"
+    r"|(?<![\w])(?P<all>all[ \t]+times?[ \t]+(?:are[ \t]+)?(?:in[ \t]+)?|times?[ \t]+(?:are[ \t]+)?in[ \t]+)",
+    re.I,
+)
+_DETACHED_NOT = frozenset({"GET", "PET", "CAT", "ART", "MET", "EAT", "UT", "AMT", "AST", "SST", "GST", "Z", "ZULU"})
+_CLOSE = re.compile(r"[ \t]*\)")
+
+
+def _apply_detached_zones(scan: str, readings: list[_Reading], chat_zones: Sequence[str]) -> None:
+    bounds = None
+    for found in _DETACHED.finditer(scan):
+        zone = _zone_after(scan, found.end(), True, chat_zones)
+        if zone is None:
+            continue
+        tz, explicit, end = zone
+        word = scan[found.end():end].strip()
+        if word.upper() in _DETACHED_NOT or word.lower() in ("my time", "local time"):
+            continue
+        if found.group("open") and not _CLOSE.match(scan, end):
+            continue
+        if any(r.start <= found.start() < r.end for r in readings):
+            continue  # part of a time's own zone: "15:00 (UTC+3)"
+        if bounds is None:
+            bounds = [b.start() for b in _SENTENCE_END.finditer(scan)]
+        whole = bool(found.group("all") or found.group("times"))
+        sentence = _sentence_of(bounds, found.start())
+        for reading in readings:
+            if reading.tz is None and (whole or _sentence_of(bounds, reading.start) == sentence):
+                reading.tz, reading.explicit = tz, explicit
 
 
 def _read(scan: str, found: re.Match, readings: list[_Reading], chat_zones: Sequence[str]) -> _Reading | None:
@@ -1056,7 +1107,11 @@ def _resolve(text: str, scan: str, readings: list[_Reading], sender_tz: str, now
                     continue
                 distance = reading.start - ref[1] if ref[1] <= reading.start else ref[0] - reading.end
                 if distance < 0:
-                    continue  # overlaps the time itself ("5.03" read as a date and a time)
+                    if reading.start <= ref[0] and ref[1] <= reading.end and not any(
+                            c.isdigit() for c in scan[ref[0]:ref[1]]):
+                        distance = 0  # a day word inside the span: "10:30 tomorrow morning"
+                    else:
+                        continue  # overlaps the time itself ("5.03" read as a date and a time)
                 if best_distance is None or distance < best_distance:
                     best, best_distance = ref, distance
             if best is not None:

@@ -130,9 +130,13 @@ def conversion(mentions, zones, today: datetime | None = None, time_format: str 
     from teamops.mentions import zone_for
 
     spans: list[Span] = []
+    shown: set = set()
     for mention in mentions:
         start = mention.utc()
         end = mention.end_utc()
+        if (start, end) in shown:
+            continue  # "14:00 CET (8am ET)": one moment written twice is answered once
+        shown.add((start, end))
         source_zone = zone_for(mention.tz)
         source_start = start.astimezone(source_zone)
         others = sorted({z for z in zones if z != mention.tz and _loadable(z)}, key=lambda z: _zone_key(z, start))

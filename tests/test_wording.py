@@ -20,6 +20,13 @@ def test_two_times_one_reply_each_converted():
     assert "04:00" in text and "10:30" in text  # New York, UTC-5 vs Berlin UTC+1
 
 
+def test_one_moment_written_in_two_zones_is_answered_once():
+    text = reply("call 14:00 CET (8am ET)")
+    assert text.count("Tokyo") == 1 and "22:00" in text
+    # Written as two different moments (New York is 8:00 then, not 9:00): both are shown.
+    assert reply("call 14:00 CET (9am ET)").count("Tokyo") == 2
+
+
 def test_range_is_one_line_per_zone():
     text = reply("blocked 14:00-15:30")
     assert "14:00\u201315:30" in text and "08:00\u201309:30" in text and "22:00\u201323:30" in text
