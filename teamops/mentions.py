@@ -20,6 +20,9 @@ Reading rules (the reply and `app.py parse` follow the same ones):
   date; a month-day without a year is its first occurrence at most 60 days back ("Mar 5" written
   in July is next March; "Jun 20" written on Jul 1 is last month's). A day word
   covers every time of its sentence; with several, each time takes the nearest one.
+  "midnight" (and "полночь", "minuit", ...) is the end of its day: "at midnight" is the coming
+  one, "Friday midnight" the night into Saturday; "12am" and "00:00" are the start of the day.
+  "on the 15th" is the next 15th, today counting.
   Out of scope: numeric d/m and m/d dates ("03/05"), "next week", "in 2 days".
 - A range is one mention. A bare start takes the end's am/pm or day part unless that puts it
   after the end ("11-1pm" = 11:00-13:00); a bare end is the first reading after the start; an
@@ -415,7 +418,7 @@ _PREV_WORDS_REVERSED = re.compile(
 )
 _SINGLE_CUES = frozenset("""
 at around arround till til until untill before after ab um gegen bis à vers dès avant après
-jusqu'à jusqu’à às até pelas в во к около после @ ca circa approx
+jusqu'à jusqu’à às até pelas в во к около после @ ca circa approx tonight tonite
 """.split())
 _RANGE_CUES = frozenset("from von de desde das с со от".split())
 _BETWEEN_CUES = frozenset("between zwischen entre между".split())
@@ -540,6 +543,20 @@ def _word_after(scan: str, pos: int) -> str:
     return nxt.group("w").lower() if nxt else ""
 
 
+_ASPECT_RATIO = re.compile(r"(?<![\w:.])(?:4:3|16:9|21:9|3:2|5:4|32:9)(?![\w:])")
+_DE_DAY = re.compile(r"[ \t]*(?:de|du|d['’])[ \t]*(?:la[ \t]+|el[ \t]+|le[ \t]+)?(?P<w>[^\W\d_][\w\-]*)", re.I)
+
+
+def _day_follows_de(scan: str, pos: int) -> bool:
+    """"9h30 de sexta", "15h de amanhã", "8h du matin": "de" names the day, not what lasts."""
+    found = _DE_DAY.match(scan, pos)
+    if not found:
+        return False
+    word = found.group("w").lower()
+    return word in T.WEEKDAYS or word in T.DAY_OFFSETS or word in ("manhã", "manha", "tarde", "noite", "matin",
+                                                                   "soir", "mañana", "noche", "madrugada")
+
+
 def _counted_after(scan: str, pos: int) -> bool:
     """Is the number before `pos` a count ("3 retries", "в 3 раза", "10 people")?"""
     nxt = _NEXT_WORD.match(scan, pos)
@@ -550,6 +567,8 @@ def _counted_after(scan: str, pos: int) -> bool:
         return False  # "в 3 дня" is 15:00 once a cue made it a time
     if word == "%" or word in T.COUNTED_NOUNS:
         return True
+    if word in T.COUNT_ADJECTIVES:  # "at 5 consecutive failures", "at 3 failed logins"
+        return _counted_after(scan, nxt.end())
     if "а" <= word[:1] <= "я" or word[:1] == "ё":
         if word in T.DAY_PARTS or word.startswith("час"):
             return False
@@ -952,14 +971,17 @@ def _read(scan: str, found: re.Match, readings: list[_Reading], chat_zones: Sequ
     if first.form == "colon":
         if w2 in T.NOT_CLOCK_BEFORE or w1 in T.NOT_CLOCK_BEFORE:
             return None
+        if first.h == 16 and first.mi == 10 and _ASPECT_RATIO.search(scan):
+            return None  # "is it 4:3 or 16:10?": a screen, not a clock
         after = _NEXT_WORD.match(scan, first.end)
         if after and after.group("w").lower() in T.NOT_CLOCK_AFTER:
             return None
     elif first.form == "dot":
         if w2 in T.NOT_CLOCK_BEFORE_DOTTED or w1 in T.NOT_CLOCK_BEFORE_DOTTED:
             return None
-    elif first.form == "h" and (cue in ("duration", "value") or _word_after(scan, first.end) in T.DURATION_NOUNS):
-        return None  # "in 2h", "a 15h flight", "16h de vol"
+    elif first.form == "h" and (cue in ("duration", "value") or (
+            _word_after(scan, first.end) in T.DURATION_NOUNS and not _day_follows_de(scan, first.end))):
+        return None  # "in 2h", "a 15h flight", "16h de vol"; but "às 9h30 de sexta" is a time
     elif first.form == "bare" and cue == "value":
         return None
 
@@ -1122,6 +1144,8 @@ def _resolve(text: str, scan: str, readings: list[_Reading], sender_tz: str, now
         first, second = reading.first, reading.second
         if second is None:
             h, inferred = _hour(first, reading.part)
+            if first.form == "word" and h == 0:
+                h = 24  # "midnight" is where its day ends: "deploy at midnight" is tonight's
             start_local = _local(day, h, first.mi)
             end_local = None
         else:

@@ -289,6 +289,7 @@ DAY_PART_CUES = frozenset(DAY_PARTS) - {"дня", "morning", "evening", "night",
 # ("at 3 retries", "в 3 раза", "around 10 people"). Compared in lower case.
 # ---------------------------------------------------------------------------------------------
 COUNTED_NOUNS = frozenset("""
+logins sessions connections calls messages alerts events jobs builds deploys deployments runs
 times time retries retry attempts attempt tries try people person persons users user members
 member folks guys items item days day weeks week months month years year yrs yr hours hour hrs
 hr minutes minute mins min seconds second secs sec ms pages page tickets ticket issues issue
@@ -322,10 +323,16 @@ stays stay stayed sits sitting sat remains remain remained hovering hovers plate
 we're were currently still counter count coverage score level version v
 """.split())
 
+# Words between a number and a counted noun that keep it a count ("5 consecutive failures").
+COUNT_ADJECTIVES = frozenset("""
+consecutive failed successful new more extra other different separate parallel concurrent
+straight total open closed active idle free unique distinct additional последовательных новых
+""".split())
+
 # Words right before an H:MM that make it a duration, a score or a verse, not a clock time.
 NOT_CLOCK_BEFORE = frozenset("""
 took takes lasted lasts duration length runtime elapsed pace score scored won lost beat
-final result ratio aspect tied draw record
+final result ratio aspect tied draw record skip jump rewind timestamp
 john matthew mark luke acts romans genesis exodus leviticus numbers deuteronomy psalm psalms
 proverbs isaiah jeremiah ezekiel daniel revelation revelations corinthians galatians ephesians
 philippians colossians thessalonians timothy hebrews james peter jude chapter verse ch vs
