@@ -91,7 +91,7 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
     config = config or config_module.load()
     store = Store(config.mongodb_uri, config.mongodb_db)
     senders: dict = {}  # filled at start-up, off the event loop (see Lifecycle)
-    assistant = Assistant(store, config)
+    assistant = Assistant(store, config, senders)
     worker = Worker(store, assistant, senders, config.inbox_lease_seconds, config.inbox_max_attempts)
     sightings = MemberSightings(store)
 

@@ -53,9 +53,16 @@ class MemberSightings:
 
 
 class Assistant:
-    def __init__(self, store: Store, config: Config):
+    def __init__(self, store: Store, config: Config, senders: dict | None = None):
         self.store = store
         self.config = config
+        self.senders = senders if senders is not None else {}  # for platform lookups, e.g. membership
+
+    async def in_chat(self, platform: str, chat_id: str, user_id: str) -> bool | None:
+        """Is the user a member of the chat now? None when the platform could not say. A platform
+        without a membership lookup answers True: its chat codes are signed, and that is all."""
+        check = getattr(self.senders.get(platform), "is_member", None)
+        return True if check is None else await check(chat_id, user_id)
 
     async def handle(self, event: Event, key: str) -> list[Reply]:
         """The replies to one event. `key` is the event's id: state changes made on the way are

@@ -8,10 +8,13 @@ Every platform's handler turns its own command syntax into a ChatMessage whose t
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timezone
 
 from teamops import mentions, relocation, tokens, wording
 from teamops.events import Button, ButtonPress, ChatMessage, Reply, Span
+
+log = logging.getLogger("teamops.commands")
 
 HELP = (
     Span("I convert times written in this chat into everyone's time zone.\n", bold=True),
@@ -66,6 +69,11 @@ async def _help(assistant, msg, args):
 
 async def _start(assistant, msg, args):
     group = tokens.chat_from_code(assistant.config.verify_token_secret, msg.platform, args) if msg.private else None
+    if group and not await assistant.in_chat(msg.platform, group, msg.user_id):
+        # A forwarded button, or one kept after leaving: no link into a chat they are not in. The
+        # ordinary greeting below still sets their zone, which counts wherever they write.
+        log.info("start code for chat=%s from a non-member user=%s", group, msg.user_id)
+        group = None
     if group:
         # Arrived from a group's "Set my time zone" button: a link of their own, for that group.
         return _answer(

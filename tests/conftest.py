@@ -87,6 +87,7 @@ class FakeTelegram:
         self.calls: list[dict] = []
         self.script: list[tuple[int, dict]] = []  # answers for the next calls, in order
         self.delays: list[float] = []  # seconds to wait before answering the next calls
+        self.member_status: dict[tuple[str, str], str] = {}  # (chat, user) -> getChatMember status; default "member"
         self.lock = threading.Lock()
         self._message_ids = itertools.count(1000)
         fake = self
@@ -106,6 +107,9 @@ class FakeTelegram:
                     fake.calls.append({"method": method, "path": self.path, "body": body, "status": status})
                 if delay:
                     time.sleep(delay)
+                if answer is None and method == "getChatMember":
+                    member = fake.member_status.get((str(body.get("chat_id")), str(body.get("user_id"))), "member")
+                    answer = {"ok": True, "result": {"status": member, "user": {"id": body.get("user_id"), "is_bot": False}}}
                 if answer is None:
                     answer = {"ok": True, "result": {"message_id": next(fake._message_ids)}}
                 data = json.dumps(answer).encode()

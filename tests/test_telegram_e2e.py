@@ -95,6 +95,18 @@ def test_a_group_button_never_hands_out_someone_elses_link(start_app, mongo_uri,
     for reply in telegram_api.wait_sent(4)[2:]:
         # Bo gets the ordinary private greeting, whose link is for his private chat only.
         assert tokens.check(VERIFY_SECRET, _link_token(reply)).c == "7102", "no link for a chat he was not shown"
+    # The button forwarded to Cy, who is not in the group (Telegram says so), or checked while
+    # Telegram fails: the ordinary greeting again, never a link into the group.
+    telegram_api.member_status[("-100500", "7103")] = "left"
+    app.telegram(tg_message(f"/start {code}", user_id=7103, chat_id=7103, name="Cy", chat_type="private"))
+    telegram_api.wait_sent(5)
+    telegram_api.fail_next(400)
+    app.telegram(tg_message(f"/start {code}", user_id=7104, chat_id=7104, name="Di", chat_type="private"))
+    for reply in telegram_api.wait_sent(6)[4:]:
+        claims = tokens.check(VERIFY_SECRET, _link_token(reply))
+        assert claims.c == claims.u, "a non-member gets no link bound to the group"
+    checks = [c["body"] for c in telegram_api.calls if c["method"] == "getChatMember"]
+    assert {"chat_id": -100500, "user_id": 7103} in checks and {"chat_id": -100500, "user_id": 7102} in checks
 
 
 def test_conversion_marks_the_next_day(start_app, mongo_uri, telegram_api, db):

@@ -36,7 +36,20 @@ class _ApiAnswer(msgspec.Struct):
     parameters: _Parameters | None = None
 
 
+class _Member(msgspec.Struct):
+    status: str = ""
+    is_member: bool = False  # only "restricted" members carry it
+
+
+class _MemberAnswer(msgspec.Struct):
+    ok: bool = False
+    result: _Member | None = None
+
+
+IN_CHAT = frozenset(("creator", "administrator", "member"))
+
 _decode_answer = msgspec.json.Decoder(_ApiAnswer).decode
+_decode_member = msgspec.json.Decoder(_MemberAnswer).decode
 _encode = msgspec.json.Encoder().encode
 
 
@@ -68,9 +81,13 @@ def _button(button, reply: Reply, bot_username: str) -> dict:
     return {"text": button.text, "callback_data": button.data}
 
 
+def _chat(chat_id: str):
+    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+
+
 def send_message_payload(reply: Reply, bot_username: str = "") -> dict:
     payload: dict = {
-        "chat_id": int(reply.chat_id) if reply.chat_id.lstrip("-").isdigit() else reply.chat_id,
+        "chat_id": _chat(reply.chat_id),
         "text": render_html(reply),
         "parse_mode": "HTML",
         "link_preview_options": {"is_disabled": True},
@@ -110,6 +127,32 @@ class TelegramSender:
             outcome = await self._call("answerCallbackQuery", body)
             return SENT if outcome.status == "retry" else outcome
         return await self._call("sendMessage", send_message_payload(reply, self._bot_username))
+
+    async def is_member(self, chat_id: str, user_id: str) -> bool | None:
+        """Is the user in the chat now (getChatMember)? None when Telegram could not say."""
+        return await asyncio.to_thread(self._member, chat_id, user_id)
+
+    def _member(self, chat_id: str, user_id: str) -> bool | None:
+        body = {"chat_id": _chat(chat_id), "user_id": int(user_id) if user_id.isdigit() else user_id}
+        try:
+            response = self._http.request(
+                "POST", f"{self._base}/getChatMember", body=_encode(body), headers={"Content-Type": "application/json"}
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            log.warning("telegram getChatMember chat=%s: %s", chat_id, type(exc).__name__)
+            return None
+        if response.status in (400, 403):
+            return False  # never in that chat ("user not found"), or the bot is not in it any more
+        if not 200 <= response.status < 300:
+            log.warning("telegram getChatMember chat=%s: %d", chat_id, response.status)
+            return None
+        try:
+            member = _decode_member(response.data).result
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        if member is None:
+            return None
+        return member.status in IN_CHAT or (member.status == "restricted" and member.is_member)
 
     async def _call(self, method: str, body: dict) -> Outcome:
         data = _encode(body)
