@@ -95,10 +95,22 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
     worker = Worker(store, assistant, senders, config.inbox_lease_seconds, config.inbox_max_attempts)
     sightings = MemberSightings(store)
 
+    telegram_hook = telegram.TelegramWebhook(config, store, worker, sightings)
+
     def prepare() -> None:
         import pymongo.asynchronous.mongo_client  # noqa: F401  (import cost paid here, not on first use)
 
         senders.update(build_senders(config))
+        sender = senders.get("telegram")
+        if sender is not None and not config.telegram_bot_username:
+            # Group buttons need the username for their deep links, /cmd@name to know its name.
+            name = sender.learn_username()
+            if name:
+                telegram_hook.bot_username = name
+                log.info("telegram bot username from getMe: @%s", name)
+            else:
+                log.warning("could not learn the bot's username; set TELEGRAM_BOT_USERNAME, or group "
+                            "buttons carry the asker's own link")
 
     lifecycle = Lifecycle(store, worker, prepare, after_stop)
     app = falcon.asgi.App(middleware=[lifecycle])
@@ -106,7 +118,7 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
     handlers.install_error_handlers(app)
     app.add_route("/health", health.Health())
     app.add_route("/ready", health.Ready(store, lambda: lifecycle.running))
-    app.add_route("/hooks/telegram", telegram.TelegramWebhook(config, store, worker, sightings))
+    app.add_route("/hooks/telegram", telegram_hook)
     app.add_route("/verify", verify.VerifyPage(config, store))
     app.add_route("/api/verify", verify.VerifyApi(config, assistant, worker))
     app.add_route("/api/cities", verify.CitySearch())

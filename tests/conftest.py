@@ -107,6 +107,8 @@ class FakeTelegram:
                     fake.calls.append({"method": method, "path": self.path, "body": body, "status": status})
                 if delay:
                     time.sleep(delay)
+                if answer is None and method == "getMe":
+                    answer = {"ok": True, "result": {"id": 123456, "is_bot": True, "username": "fake_ops_bot"}}
                 if answer is None and method == "getChatMember":
                     member = fake.member_status.get((str(body.get("chat_id")), str(body.get("user_id"))), "member")
                     answer = {"ok": True, "result": {"status": member, "user": {"id": body.get("user_id"), "is_bot": False}}}

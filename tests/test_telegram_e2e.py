@@ -109,6 +109,21 @@ def test_a_group_button_never_hands_out_someone_elses_link(start_app, mongo_uri,
     assert {"chat_id": -100500, "user_id": 7103} in checks and {"chat_id": -100500, "user_id": 7102} in checks
 
 
+def test_bot_username_is_learned_from_telegram_when_not_configured(start_app, mongo_uri, telegram_api):
+    app = start_app(app_env(mongo_uri, telegram_api, TELEGRAM_BOT_USERNAME=""))
+    assert [c["method"] for c in telegram_api.calls] == ["getMe"]
+    app.telegram(tg_message("sync at 15:30", user_id=7201, name="Ana"))
+    [prompt] = telegram_api.wait_sent(1)
+    # The group's button opens a private chat with the bot, not Ana's own link.
+    assert prompt["reply_markup"]["inline_keyboard"][0][0]["url"].startswith("https://t.me/fake_ops_bot?start=tz-100500_")
+    # "/tz@fake_ops_bot" is for us; "/tz@other_bot" is not.
+    app.telegram(tg_message("/tz@other_bot", user_id=7201))
+    app.telegram(tg_message("/tz@fake_ops_bot", user_id=7201))
+    second = telegram_api.wait_sent(2)[1]
+    time.sleep(0.5)
+    assert len(telegram_api.sent()) == 2 and "zone" in second["text"]
+
+
 def test_conversion_marks_the_next_day(start_app, mongo_uri, telegram_api, db):
     app = start_app(app_env(mongo_uri, telegram_api, TEAM_TIMEZONES="Asia/Tokyo"))
     db.users.insert_one({"platform": "telegram", "user_id": "7002", "tz": "America/Los_Angeles"})

@@ -46,10 +46,20 @@ class _MemberAnswer(msgspec.Struct):
     result: _Member | None = None
 
 
+class _Me(msgspec.Struct):
+    username: str = ""
+
+
+class _MeAnswer(msgspec.Struct):
+    ok: bool = False
+    result: _Me | None = None
+
+
 IN_CHAT = frozenset(("creator", "administrator", "member"))
 
 _decode_answer = msgspec.json.Decoder(_ApiAnswer).decode
 _decode_member = msgspec.json.Decoder(_MemberAnswer).decode
+_decode_me = msgspec.json.Decoder(_MeAnswer).decode
 _encode = msgspec.json.Encoder().encode
 
 
@@ -109,7 +119,7 @@ def send_message_payload(reply: Reply, bot_username: str = "") -> dict:
 class TelegramSender:
     def __init__(self, api_base: str, bot_token: str, timeout: float, bot_username: str = "", backoff=BACKOFF):
         self._base = f"{api_base}/bot{bot_token}"
-        self._bot_username = bot_username
+        self.bot_username = bot_username
         self._backoff = backoff
         self._http = urllib3.PoolManager(
             num_pools=2,
@@ -126,7 +136,26 @@ class TelegramSender:
             # A press older than Telegram's window cannot be answered; never worth a retry.
             outcome = await self._call("answerCallbackQuery", body)
             return SENT if outcome.status == "retry" else outcome
-        return await self._call("sendMessage", send_message_payload(reply, self._bot_username))
+        return await self._call("sendMessage", send_message_payload(reply, self.bot_username))
+
+    def learn_username(self) -> str:
+        """The bot's username from getMe (blocking: called once at start-up, off the loop); "" when
+        Telegram could not say. Kept for the group buttons' deep links."""
+        try:
+            response = self._http.request("POST", f"{self._base}/getMe", timeout=urllib3.Timeout(connect=3.0, read=5.0))
+        except urllib3.exceptions.HTTPError as exc:
+            log.warning("telegram getMe: %s", type(exc).__name__)
+            return ""
+        if not 200 <= response.status < 300:
+            log.warning("telegram getMe: %d", response.status)
+            return ""
+        try:
+            me = _decode_me(response.data).result
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return ""
+        if me is not None and me.username:
+            self.bot_username = me.username
+        return self.bot_username
 
     async def is_member(self, chat_id: str, user_id: str) -> bool | None:
         """Is the user in the chat now (getChatMember)? None when Telegram could not say."""
