@@ -33,10 +33,11 @@ class Lifecycle:
     Nothing here delays the first response: /health answers while indexes are still being made.
     """
 
-    def __init__(self, store: Store, worker: Worker, prepare, after_stop=None):
+    def __init__(self, store: Store, worker: Worker, prepare, after_stop=None, discover=None):
         self.store = store
         self.worker = worker
         self.prepare = prepare
+        self.discover = discover  # platform look-ups (getMe), beside index creation
         self.after_stop = after_stop
         self._boot: asyncio.Task | None = None
         self.running = False  # the indexes exist and the worker runs: /ready says so
@@ -48,21 +49,32 @@ class Lifecycle:
         # The driver and the HTTP client take ~100 ms to import: do it beside the loop, so the
         # first /health is not kept waiting (Render's cold start is measured to that answer).
         await asyncio.to_thread(self.prepare)
+        # The worker renders group buttons with the bot's username, so it waits for both; the
+        # inbox accepts deliveries as soon as the indexes exist.
+        if self.discover is not None:
+            await asyncio.gather(self._indexes(), asyncio.to_thread(self.discover))
+        else:
+            await self._indexes()
+        self.worker.start()
+        self.running = True
+
+    async def _indexes(self):
         delay = 0.5
         while True:
             try:
                 await self.store.ensure_indexes()
-                break
+                return
             except Exception as exc:  # database not reachable yet: keep serving, keep trying
                 # A refusal (e.g. duplicates already stored under a unique key) will not pass by
                 # itself: say so loudly, the runbook has the fix. Unreachable is only a warning.
                 refused = type(exc).__name__ in ("OperationFailure", "DuplicateKeyError", "WriteError")
-                log.log(logging.ERROR if refused else logging.WARNING,
-                        "creating indexes failed (%s); retrying in %.0fs", type(exc).__name__, delay)
+                if refused:  # the server's message names the collection and key (ids only)
+                    log.error("creating indexes failed (%s: %s); retrying in %.0fs",
+                              type(exc).__name__, str(exc)[:300], delay)
+                else:
+                    log.warning("creating indexes failed (%s); retrying in %.0fs", type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
-        self.worker.start()
-        self.running = True
 
     async def process_shutdown(self, scope, event):
         if self._boot is not None:
@@ -101,6 +113,8 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
         import pymongo.asynchronous.mongo_client  # noqa: F401  (import cost paid here, not on first use)
 
         senders.update(build_senders(config))
+
+    def discover() -> None:
         sender = senders.get("telegram")
         if sender is not None and not config.telegram_bot_username:
             # Group buttons need the username for their deep links, /cmd@name to know its name.
@@ -112,7 +126,7 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
                 log.warning("could not learn the bot's username; set TELEGRAM_BOT_USERNAME, or group "
                             "buttons carry the asker's own link")
 
-    lifecycle = Lifecycle(store, worker, prepare, after_stop)
+    lifecycle = Lifecycle(store, worker, prepare, after_stop, discover)
     app = falcon.asgi.App(middleware=[lifecycle])
     handlers.use_msgspec(app)
     handlers.install_error_handlers(app)

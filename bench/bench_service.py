@@ -309,6 +309,7 @@ def app_env(base: dict, mongodb_uri: str | None, telegram_port: int, data_dir: P
         TELEGRAM_BOT_TOKEN=BOT_TOKEN,
         TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
         TELEGRAM_API_BASE=f"http://{HOST}:{telegram_port}",
+        TELEGRAM_BOT_USERNAME="bench_bot",
         TEAM_TIMEZONES="Asia/Tokyo,America/New_York",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",

@@ -418,7 +418,7 @@ _PREV_WORDS_REVERSED = re.compile(
 )
 _SINGLE_CUES = frozenset("""
 at around arround till til until untill before after ab um gegen bis à vers dès avant après
-jusqu'à jusqu’à às até pelas в во к около после @ ca circa approx tonight tonite
+jusqu'à jusqu’à às até pelas в во к около после @ ca circa approx
 """.split())
 _RANGE_CUES = frozenset("from von de desde das с со от".split())
 _BETWEEN_CUES = frozenset("between zwischen entre между".split())
@@ -543,6 +543,7 @@ def _word_after(scan: str, pos: int) -> str:
     return nxt.group("w").lower() if nxt else ""
 
 
+_TONIGHT_END = re.compile(r"[ \t]*(?:[?!.,;)]|\n|\Z|(?:ok|okay|works?|then|fine|good|is|sounds|please|pls)(?![\w]))", re.I)
 _ASPECT_RATIO = re.compile(r"(?<![\w:.])(?:4:3|16:9|21:9|3:2|5:4|32:9)(?![\w:])")
 _DE_DAY = re.compile(r"[ \t]*(?:de|du|d['’])[ \t]*(?:la[ \t]+|el[ \t]+|le[ \t]+)?(?P<w>[^\W\d_][\w\-]*)", re.I)
 
@@ -672,8 +673,8 @@ def _with_part(h: int, part: str) -> int:
     if part == "pm":
         return h if h == 12 else h + 12
     if part == "evening":
-        return 0 if h == 12 else (h + 12 if h >= 4 else h)
-    return 0 if h == 12 else (h + 12 if h >= 6 else h)  # night: "11 ночи" = 23, "2 ночи" = 2
+        return 24 if h == 12 else (h + 12 if h >= 4 else h)  # "tonight at 12" ends the day
+    return 24 if h == 12 else (h + 12 if h >= 6 else h)  # night: "11 ночи" = 23, "2 ночи" = 2, "12 ночи" ends the day
 
 
 def _with_meridiem(h: int, mer: str) -> int:
@@ -758,6 +759,7 @@ _LAZY["_DAY_REF"] = _source(
     r"|(?P<dm_day>[0-3]?[0-9])(?:st|nd|rd|th|er|-?го|\.)?[ \t]+(?:of[ \t]+|de[ \t]+)?(?P<dm_month>" + _MONTH_WORDS + r")\.?"
     r"(?:[ \t]+(?:de[ \t]+)?(?P<dm_year>20[0-9]{2}))?"
     r"|on[ \t]+(?:the[ \t]+)?(?P<ord_day>[0-3]?[0-9])(?:st|nd|rd|th)(?![\w:])"
+    r"(?=[ \t]*(?:[,.;!?)]|\n|\Z|(?:at|by|from|um|à|в|@)(?![\w])|[0-9]))"  # "on the 3rd floor" is no date
     r"|(?P<dot_day>[0-3]?[0-9])\.(?P<dot_month>[01]?[0-9])(?:\.(?P<dot_year>(?:20)?[0-9]{2}))?\.?"
     r"(?=,?[ \t]+(?:(?:в|um|à|a[ \t]+las|às)[ \t]+)?[0-9]{1,2}[:.hч][0-9])"
     r")(?![\w])",
@@ -924,11 +926,12 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
 # Abbreviations that are also everyday words or acronyms do not count apart from a time.
 _DETACHED = re.compile(
     r"(?P<open>\()[ \t]*(?P<times>(?:all[ \t]+)?times?[ \t]+(?:are[ \t]+)?(?:in[ \t]+)?)?"
-    r"|(?<![\w])(?P<all>all[ \t]+times?[ \t]+(?:are[ \t]+)?(?:in[ \t]+)?|times?[ \t]+(?:are[ \t]+)?in[ \t]+)",
+    r"|(?<![\w])(?P<all>all[ \t]+times?[ \t]+(?:are[ \t]+)?(?:in[ \t]+)?|times[ \t]+are[ \t]+(?:in[ \t]+)?)",
     re.I,
 )
 _DETACHED_NOT = frozenset({"GET", "PET", "CAT", "ART", "MET", "EAT", "UT", "AMT", "AST", "SST", "GST", "Z", "ZULU"})
 _CLOSE = re.compile(r"[ \t]*\)")
+_HEADING_END = re.compile(r"[ \t]*(?:[:)\n.;!]|,|\Z)")
 
 
 def _apply_detached_zones(scan: str, readings: list[_Reading], chat_zones: Sequence[str]) -> None:
@@ -943,6 +946,8 @@ def _apply_detached_zones(scan: str, readings: list[_Reading], chat_zones: Seque
             continue
         if found.group("open") and not _CLOSE.match(scan, end):
             continue
+        if found.group("all") and not _HEADING_END.match(scan, end):
+            continue  # "all times in Paris were booked": a heading ends with ":", ")" or the sentence
         if any(r.start <= found.start() < r.end for r in readings):
             continue  # part of a time's own zone: "15:00 (UTC+3)"
         if bounds is None:
@@ -960,6 +965,8 @@ def _read(scan: str, found: re.Match, readings: list[_Reading], chat_zones: Sequ
     if first is None:
         return None
     cue = _cue(w1, w2)
+    if cue is None and w2 in ("tonight", "tonite") and first.form == "bare" and _TONIGHT_END.match(scan, first.end):
+        cue = "single"  # "tonight 9?", "tonight 9 ok?"; but "tonight 4 episodes left" is a count
     if cue not in ("single", "range", "between") and not first.strong and first.form != "h" \
             and not _may_be_rescued(scan, first.end):
         if not (readings and first.start - readings[-1].end <= 5):
@@ -971,7 +978,7 @@ def _read(scan: str, found: re.Match, readings: list[_Reading], chat_zones: Sequ
     if first.form == "colon":
         if w2 in T.NOT_CLOCK_BEFORE or w1 in T.NOT_CLOCK_BEFORE:
             return None
-        if first.h == 16 and first.mi == 10 and _ASPECT_RATIO.search(scan):
+        if first.h == 16 and first.mi == 10 and cue is None and _ASPECT_RATIO.search(scan):
             return None  # "is it 4:3 or 16:10?": a screen, not a clock
         after = _NEXT_WORD.match(scan, first.end)
         if after and after.group("w").lower() in T.NOT_CLOCK_AFTER:
@@ -1142,17 +1149,21 @@ def _resolve(text: str, scan: str, readings: list[_Reading], sender_tz: str, now
         if day is None:
             day = today
         first, second = reading.first, reading.second
+        # "midnight" is where its day ends: "deploy at midnight" is tonight's, "midnight-2am" too;
+        # but not in "down since midnight", "last night at midnight".
+        day_end = first.form == "word" and first.h == 0 and not _past_midnight(scan, reading.start, bounds)
         if second is None:
             h, inferred = _hour(first, reading.part)
-            if first.form == "word" and h == 0:
-                h = 24  # "midnight" is where its day ends: "deploy at midnight" is tonight's
-            start_local = _local(day, h, first.mi)
+            start_local = _local(day, 24 if day_end and h == 0 else h, first.mi)
             end_local = None
         else:
             h, end_h, inferred = _range_hours(first, second, reading.part)
             start_local = _local(day, h, first.mi)
             end_local = _local(day, end_h, second.mi)
             if end_local < start_local:
+                end_local += timedelta(days=1)
+            if day_end and h == 0:
+                start_local += timedelta(days=1)
                 end_local += timedelta(days=1)
         mentions.append(Mention(
             text=text[reading.start:reading.end],
@@ -1167,6 +1178,20 @@ def _resolve(text: str, scan: str, readings: list[_Reading], sender_tz: str, now
             dst=_dst(start_local, zone),
         ))
     return mentions
+
+
+_SINCE = frozenset(("since", "seit", "depuis"))
+_PAST_NIGHT = re.compile(r"(?<![\w])(?:last[ \t]+night|yesterday|вчера|прошлой[ \t]+ночью|gestern|hier|ayer|ontem)(?![\w])", re.I)
+
+
+def _past_midnight(scan: str, start: int, bounds: list[int]) -> bool:
+    """A midnight that has been: "since midnight", or in a sentence about last night."""
+    if _prev_words(scan, start)[1] in _SINCE:
+        return True
+    sentence = _sentence_of(bounds, start)
+    begin = bounds[sentence - 1] if sentence else 0
+    end = bounds[sentence] if sentence < len(bounds) else len(scan)
+    return _PAST_NIGHT.search(scan, begin, end) is not None
 
 
 def _local(day: date, h: int, mi: int) -> datetime:

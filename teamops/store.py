@@ -92,9 +92,14 @@ class Store:
         )
         self._indexed.set()
 
-    @property
-    def indexed(self) -> bool:
-        return self._indexed.is_set()
+    async def _wait_indexed(self) -> None:
+        """Hold a write that relies on a unique key until start-up has made the key. Upserts racing
+        before it would store duplicates, and then the index could never be built."""
+        if not self._indexed.is_set():
+            try:
+                await asyncio.wait_for(self._indexed.wait(), INDEX_WAIT_SECONDS)
+            except TimeoutError:
+                raise StorageError("indexes not ready") from None
 
     async def ping(self, timeout: float) -> bool:
         try:
@@ -111,11 +116,7 @@ class Store:
         Deduplication is the unique index's job, so nothing is written before start-up has made
         it: on a first deploy Telegram redelivers its backlog at once, and duplicates written
         before the index would be answered twice and keep the index from ever being built."""
-        if not self._indexed.is_set():
-            try:
-                await asyncio.wait_for(self._indexed.wait(), INDEX_WAIT_SECONDS)
-            except TimeoutError:
-                raise StorageError("indexes not ready") from None
+        await self._wait_indexed()
         now = _now()
         item = {
             "platform": platform,
@@ -228,6 +229,7 @@ class Store:
 
     async def set_user_zone(self, platform: str, user_id: str, tz: str, source: str, name: str = "") -> None:
         """Store the user's zone and carry it into every chat the user is a member of."""
+        await self._wait_indexed()
         now = _now()
         fields = {"tz": tz, "source": source, "updated_at": now}
         if name:
@@ -257,6 +259,7 @@ class Store:
         return doc or {"platform": platform, "chat_id": chat_id, "members": {}}
 
     async def touch_member(self, platform: str, chat_id: str, user_id: str, name: str, tz: str | None) -> None:
+        await self._wait_indexed()
         member: dict = {"seen_at": _now()}
         if name:
             member["name"] = name
@@ -281,11 +284,13 @@ class Store:
         await self.db.pending.delete_many({"platform": platform, "chat_id": chat_id})
 
     async def chat_settings(self, platform: str, chat_id: str, **fields) -> None:
+        await self._wait_indexed()
         await self.db.chats.update_one(
             {"platform": platform, "chat_id": chat_id}, {"$set": fields}, upsert=True
         )
 
     async def add_chat_zone(self, platform: str, chat_id: str, tz: str) -> None:
+        await self._wait_indexed()
         await self.db.chats.update_one(
             {"platform": platform, "chat_id": chat_id}, {"$addToSet": {"extra_zones": tz}}, upsert=True
         )
@@ -301,6 +306,7 @@ class Store:
         again, so a retried decision comes out the same."""
         from pymongo.errors import DuplicateKeyError
 
+        await self._wait_indexed()
         now = _now()
         field = f"prompts.{user_id}.{kind}"
         try:
@@ -325,6 +331,7 @@ class Store:
 
     async def set_pending(self, platform: str, chat_id: str, user_id: str, message: dict) -> None:
         """Keep the message that is waiting for its writer's zone (24 h at most, then it expires)."""
+        await self._wait_indexed()
         await self.db.pending.update_one(
             {"platform": platform, "chat_id": chat_id, "user_id": user_id},
             {"$set": {"message": message, "at": _now()}, "$unset": {"taken_by": ""}},

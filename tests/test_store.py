@@ -68,3 +68,21 @@ def test_inbox_writes_wait_for_the_unique_index(mongo_uri):
     waiting, results, backlog = asyncio.run(scenario())
     assert waiting, "nothing is written before the index exists"
     assert sum(item is not None for item in results) == 1 and backlog == 1
+
+
+def test_member_upserts_wait_for_the_unique_index(mongo_uri, db):
+    """Sightings of one chat's members racing at start-up must not create the chat twice."""
+
+    async def scenario():
+        store = Store(mongo_uri, "unused")
+        writes = [asyncio.create_task(store.touch_member("telegram", "-1", str(n), f"m{n}", None)) for n in range(5)]
+        await asyncio.sleep(0.2)
+        waiting = not any(task.done() for task in writes)
+        await store.ensure_indexes()
+        await asyncio.gather(*writes)
+        await store.close()
+        return waiting
+
+    assert asyncio.run(scenario()), "nothing is written before the index exists"
+    [chat] = list(db.chats.find({"platform": "telegram", "chat_id": "-1"}))
+    assert sorted(chat["members"]) == ["0", "1", "2", "3", "4"]
