@@ -118,7 +118,11 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
         sender = senders.get("telegram")
         if sender is not None and not config.telegram_bot_username:
             # Group buttons need the username for their deep links, /cmd@name to know its name.
-            name = sender.learn_username()
+            try:
+                name = sender.learn_username()
+            except Exception as exc:  # never let a look-up keep the worker from starting
+                log.warning("getMe failed: %s", type(exc).__name__)
+                name = ""
             if name:
                 telegram_hook.bot_username = name
                 log.info("telegram bot username from getMe: @%s", name)

@@ -33,7 +33,7 @@ Reading rules (the reply and `app.py parse` follow the same ones):
 - Never read: inline code and fenced code blocks, URLs, <@user>/<#channel>/<t:...> tokens,
   lines quoted with ">" (a quote was converted when it was first posted), our own conversion
   replies pasted back (see _BOT_LINE), file:line:col, versions, IPs, prices, percentages,
-  scores, ratios (16:10 aspect ratio), verses (John 3:16), log timestamps with milliseconds,
+  scores, ratios (16:10 aspect ratio), verses (John 3:16), clock times with seconds (log stamps),
   durations and relative times.
 
 DST rule, for every zone with transitions: a wall time that does not exist (spring forward) is
@@ -343,8 +343,8 @@ def _read_clock(scan: str, m: re.Match, dash_minutes: bool = False) -> _Clock | 
     h = int(hour_text)
     if m.group("m") is not None:
         form, mi = "colon", int(m.group("m"))
-        if m.group("s") and len(hour_text) == 1:
-            return None  # 1:23:45 is a duration or a video position
+        if m.group("s"):
+            return None  # 1:23:45 is a duration or a video position; 09:58:01 a log line's stamp
     elif m.group("d") is not None:
         form, mi = "dot", int(m.group("d"))
     elif m.group("hs") is not None:
@@ -435,7 +435,7 @@ _RU_COUNTED_STEMS = ("раз", "клик", "поток", "ряд", "слой", "
                      "лет", "минут", "секунд", "процент", "тысяч", "рубл", "доллар", "евро", "задач",
                      "тикет", "попыт", "этап", "шаг", "итерац", "раунд", "балл", "очк", "пункт", "сервер",
                      "под", "нод", "гб", "мб", "кб", "стран", "вопрос", "ответ", "коммит", "файл", "мест",
-                     "глав", "случа", "город", "рук")
+                     "глав", "случа", "город", "рук", "чат", "канал", "клиент", "пользовател")
 
 _RANGE_SEP = re.compile(
     r"[ \t]*(?:(?P<dash>[-–—‐−~])|(?P<w>to|till|til|until|thru|through|до|bis|à|a|às|as|até|ate|al|hasta"
@@ -543,7 +543,7 @@ def _word_after(scan: str, pos: int) -> str:
     return nxt.group("w").lower() if nxt else ""
 
 
-_TONIGHT_END = re.compile(r"[ \t]*(?:[?!.,;)]|\n|\Z|(?:ok|okay|works?|then|fine|good|is|sounds|please|pls)(?![\w]))", re.I)
+_TONIGHT_END = re.compile(r"[ \t]*(?:[?!.,;)]|\n|\Z|[-–—][ \t]*[0-9]|(?:ok|okay|works?|then|fine|good|sounds|please|pls|sharp|or)(?![\w]))", re.I)
 _ASPECT_RATIO = re.compile(r"(?<![\w:.])(?:4:3|16:9|21:9|3:2|5:4|32:9)(?![\w:])")
 _DE_DAY = re.compile(r"[ \t]*(?:de|du|d['’])[ \t]*(?:la[ \t]+|el[ \t]+|le[ \t]+)?(?P<w>[^\W\d_][\w\-]*)", re.I)
 
@@ -759,7 +759,7 @@ _LAZY["_DAY_REF"] = _source(
     r"|(?P<dm_day>[0-3]?[0-9])(?:st|nd|rd|th|er|-?го|\.)?[ \t]+(?:of[ \t]+|de[ \t]+)?(?P<dm_month>" + _MONTH_WORDS + r")\.?"
     r"(?:[ \t]+(?:de[ \t]+)?(?P<dm_year>20[0-9]{2}))?"
     r"|on[ \t]+(?:the[ \t]+)?(?P<ord_day>[0-3]?[0-9])(?:st|nd|rd|th)(?![\w:])"
-    r"(?=[ \t]*(?:[,.;!?)]|\n|\Z|(?:at|by|from|um|à|в|@)(?![\w])|[0-9]))"  # "on the 3rd floor" is no date
+    r"(?=[ \t]*(?:[,.;!?)\-–—]|\n|\Z|(?:at|by|from|around|after|before|until|till|between|um|à|в|@)(?![\w])|[0-9]))"  # "on the 3rd floor" is no date
     r"|(?P<dot_day>[0-3]?[0-9])\.(?P<dot_month>[01]?[0-9])(?:\.(?P<dot_year>(?:20)?[0-9]{2}))?\.?"
     r"(?=,?[ \t]+(?:(?:в|um|à|a[ \t]+las|às)[ \t]+)?[0-9]{1,2}[:.hч][0-9])"
     r")(?![\w])",
@@ -926,12 +926,12 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
 # Abbreviations that are also everyday words or acronyms do not count apart from a time.
 _DETACHED = re.compile(
     r"(?P<open>\()[ \t]*(?P<times>(?:all[ \t]+)?times?[ \t]+(?:are[ \t]+)?(?:in[ \t]+)?)?"
-    r"|(?<![\w])(?P<all>all[ \t]+times?[ \t]+(?:are[ \t]+)?(?:in[ \t]+)?|times[ \t]+are[ \t]+(?:in[ \t]+)?)",
+    r"|(?<![\w])(?P<all>all[ \t]+times?[ \t]+(?:are[ \t]+)?(?:in[ \t]+)?|times[ \t]+(?:are[ \t]+)?(?:in[ \t]+)?)",
     re.I,
 )
 _DETACHED_NOT = frozenset({"GET", "PET", "CAT", "ART", "MET", "EAT", "UT", "AMT", "AST", "SST", "GST", "Z", "ZULU"})
 _CLOSE = re.compile(r"[ \t]*\)")
-_HEADING_END = re.compile(r"[ \t]*(?:[:)\n.;!]|,|\Z)")
+_HEADING_END = re.compile(r"[ \t]*(?:[:)\n]|\Z)")
 
 
 def _apply_detached_zones(scan: str, readings: list[_Reading], chat_zones: Sequence[str]) -> None:
@@ -1056,6 +1056,8 @@ def _range_end(scan: str, sep: re.Match, first: _Clock, cue: str | None, dash_mi
         return None
     if second.bare and _counted_after(scan, second.end):
         return _REJECT
+    if second.form == "bare" and second.h == 0 and not second.lead_zero and second.mer is None:
+        return _REJECT  # "de 2 a 0", "from 3 to 0": a score or a scale, never an hour
     if _CLOCK_AFTER_DASH.match(scan, second.end):
         return None  # "10-11-12", "10-11/12": a date or a code, not a range
     if second.form == "four" or (first.form == "word" and second.form == "word"):
@@ -1120,6 +1122,9 @@ def _resolve(text: str, scan: str, readings: list[_Reading], sender_tz: str, now
                 break
             earlier.tz, earlier.explicit = later.tz, later.explicit
     refs = _day_refs(scan)
+    # A day written right before a time ("postmortem Friday 11:00") is that time's; it does not
+    # reach back to the times before it ("started 08:12, ... Friday 11:00").
+    leads = {ref for ref in refs for r in readings if r.start >= ref[1] and _LEADS_INTO.fullmatch(scan, ref[1], r.start)}
     mentions = []
     for index, reading in enumerate(readings):
         tz = reading.tz or sender_tz
@@ -1133,6 +1138,8 @@ def _resolve(text: str, scan: str, readings: list[_Reading], sender_tz: str, now
             best_distance = None
             for ref in refs:
                 if _sentence_of(bounds, ref[0]) != sentence:
+                    continue
+                if ref[0] >= reading.end and ref in leads:
                     continue
                 distance = reading.start - ref[1] if ref[1] <= reading.start else ref[0] - reading.end
                 if distance < 0:
@@ -1149,22 +1156,26 @@ def _resolve(text: str, scan: str, readings: list[_Reading], sender_tz: str, now
         if day is None:
             day = today
         first, second = reading.first, reading.second
-        # "midnight" is where its day ends: "deploy at midnight" is tonight's, "midnight-2am" too;
-        # but not in "down since midnight", "last night at midnight".
-        day_end = first.form == "word" and first.h == 0 and not _past_midnight(scan, reading.start, bounds)
+        # "midnight" and twelve at night are where their day ends: "deploy at midnight" and "в 12
+        # ночи" are tonight's, "midnight-2am" too; not in "down since midnight", "last night at 12".
+        ends_day = (first.form == "word" and first.h == 0) or (
+            first.h == 12 and first.mer is None and reading.part in ("evening", "night"))
+        coming = ends_day and not _past_midnight(scan, reading.start, bounds)
         if second is None:
             h, inferred = _hour(first, reading.part)
-            start_local = _local(day, 24 if day_end and h == 0 else h, first.mi)
+            if ends_day and h in (0, 24):
+                h = 24 if coming else 0
+            start_local = _local(day, h, first.mi)
             end_local = None
         else:
             h, end_h, inferred = _range_hours(first, second, reading.part)
-            start_local = _local(day, h, first.mi)
+            start_local = _local(day, h % 24, first.mi)
             end_local = _local(day, end_h, second.mi)
-            if end_local < start_local:
-                end_local += timedelta(days=1)
-            if day_end and h == 0:
+            if coming and h % 24 == 0:
                 start_local += timedelta(days=1)
-                end_local += timedelta(days=1)
+            for _ in range(2):  # an end before the start is on the next day
+                if end_local < start_local:
+                    end_local += timedelta(days=1)
         mentions.append(Mention(
             text=text[reading.start:reading.end],
             start=reading.start,
@@ -1180,18 +1191,19 @@ def _resolve(text: str, scan: str, readings: list[_Reading], sender_tz: str, now
     return mentions
 
 
+_LEADS_INTO = re.compile(r"[ \t,]*(?:(?:at|around|by|from|в|к|um|à|a[ \t]+las|às|@)[ \t]+)?", re.I)
 _SINCE = frozenset(("since", "seit", "depuis"))
-_PAST_NIGHT = re.compile(r"(?<![\w])(?:last[ \t]+night|yesterday|вчера|прошлой[ \t]+ночью|gestern|hier|ayer|ontem)(?![\w])", re.I)
+# "yesterday" is left out: it sets the day, and "yesterday at midnight" is the one that ended it.
+_PAST_NIGHT = re.compile(r"(?<![\w])(?:last[ \t]+night|прошлой[ \t]+ночью|вчера[ \t]+ночью|letzte[ \t]+nacht)(?![\w])", re.I)
 
 
 def _past_midnight(scan: str, start: int, bounds: list[int]) -> bool:
-    """A midnight that has been: "since midnight", or in a sentence about last night."""
+    """A midnight that has been: "since midnight", "last night at midnight"."""
     if _prev_words(scan, start)[1] in _SINCE:
         return True
     sentence = _sentence_of(bounds, start)
     begin = bounds[sentence - 1] if sentence else 0
-    end = bounds[sentence] if sentence < len(bounds) else len(scan)
-    return _PAST_NIGHT.search(scan, begin, end) is not None
+    return _PAST_NIGHT.search(scan, begin, start) is not None
 
 
 def _local(day: date, h: int, mi: int) -> datetime:

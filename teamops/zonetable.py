@@ -290,6 +290,7 @@ DAY_PART_CUES = frozenset(DAY_PARTS) - {"дня", "morning", "evening", "night",
 # ---------------------------------------------------------------------------------------------
 COUNTED_NOUNS = frozenset("""
 logins sessions connections calls messages alerts events jobs builds deploys deployments runs
+customers clients accounts orders tenants regions services incidents chats channels
 times time retries retry attempts attempt tries try people person persons users user members
 member folks guys items item days day weeks week months month years year yrs yr hours hour hrs
 hr minutes minute mins min seconds second secs sec ms pages page tickets ticket issues issue
@@ -336,7 +337,7 @@ final result ratio aspect tied draw record skip jump rewind timestamp
 john matthew mark luke acts romans genesis exodus leviticus numbers deuteronomy psalm psalms
 proverbs isaiah jeremiah ezekiel daniel revelation revelations corinthians galatians ephesians
 philippians colossians thessalonians timothy hebrews james peter jude chapter verse ch vs
-счёт счет итог матч стих глава
+счёт счет итог матч стих глава заняла занял заняло заняли длилось длился длилась
 """.split())
 # Words right after an H:MM that make it a ratio or a duration.
 NOT_CLOCK_AFTER = frozenset("""
