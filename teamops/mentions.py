@@ -543,7 +543,8 @@ def _word_after(scan: str, pos: int) -> str:
     return nxt.group("w").lower() if nxt else ""
 
 
-_TONIGHT_END = re.compile(r"[ \t]*(?:[?!.,;)]|\n|\Z|[-–—][ \t]*[0-9]|(?:ok|okay|works?|then|fine|good|sounds|please|pls|sharp|or)(?![\w]))", re.I)
+_OR_NUMBER = re.compile(r"[ \t]*[0-9]{1,3}(?![0-9:.])")
+_TONIGHT_END = re.compile(r"[ \t]*(?:[?!.,;)]|\n|\Z|[-–—][ \t]*[0-9]|or[ \t]+[0-9]{1,2}(?![0-9])|(?:ok|okay|works?|then|fine|good|sounds|please|pls|sharp)(?![\w]))", re.I)
 _ASPECT_RATIO = re.compile(r"(?<![\w:.])(?:4:3|16:9|21:9|3:2|5:4|32:9)(?![\w:])")
 _DE_DAY = re.compile(r"[ \t]*(?:de|du|d['’])[ \t]*(?:la[ \t]+|el[ \t]+|le[ \t]+)?(?P<w>[^\W\d_][\w\-]*)", re.I)
 
@@ -570,6 +571,11 @@ def _counted_after(scan: str, pos: int) -> bool:
         return True
     if word in T.COUNT_ADJECTIVES:  # "at 5 consecutive failures", "at 3 failed logins"
         return _counted_after(scan, nxt.end())
+    if word in ("or", "или"):  # "at 3 or more", "2 or 3 of us"
+        other = _OR_NUMBER.match(scan, nxt.end())
+        if other:
+            return _counted_after(scan, other.end())
+        return _word_after(scan, nxt.end()) in ("more", "less", "fewer", "больше", "меньше")
     if "а" <= word[:1] <= "я" or word[:1] == "ё":
         if word in T.DAY_PARTS or word.startswith("час"):
             return False
@@ -971,10 +977,11 @@ def _read(scan: str, found: re.Match, readings: list[_Reading], chat_zones: Sequ
             and not _may_be_rescued(scan, first.end):
         if not (readings and first.start - readings[-1].end <= 5):
             return None  # "3 PRs", "2.14 is out": nothing after the number can make it a time
+    chained = None  # the time this one is an alternative to: it shares that one's day part
     if cue is None and w2 in _OR_WORDS and readings and first.start - readings[-1].end <= len(w2) + 3:
-        cue = "single"  # "at 10 or 11", "в 10 или 11"
+        cue, chained = "single", readings[-1]  # "at 10 or 11", "в 10 или 11"
     if cue is None and readings and first.start - readings[-1].end <= 3 and scan[readings[-1].end:first.start].strip() in (",", "/"):
-        cue = "single"
+        cue, chained = "single", readings[-1]
     if first.form == "colon":
         if w2 in T.NOT_CLOCK_BEFORE or w1 in T.NOT_CLOCK_BEFORE:
             return None
@@ -1026,6 +1033,8 @@ def _read(scan: str, found: re.Match, readings: list[_Reading], chat_zones: Sequ
     if last.bare and zone is None and _counted_after(scan, last.end):
         return None
     part = _day_part(scan, first.start, end)
+    if part is None and chained is not None and first.mer is None:
+        part = chained.part  # "tonight 9 or 10?", "в 7 вечера или 8"
     written_part = _DAY_PART.match(scan, end + len(scan[end:end + 3]) - len(scan[end:end + 3].lstrip(" \t"))) \
         if last.mer is None and last.h <= 12 else None
     if written_part is not None and written_part.group("part"):
