@@ -24,7 +24,7 @@ log = logging.getLogger("teamops.store")
 
 INBOX_TTL_SECONDS = 7 * 24 * 3600
 PENDING_TTL_SECONDS = 24 * 3600  # a message waiting for its writer's zone, as long as the link lives
-INDEX_WAIT_SECONDS = 5.0  # how long an inbox write waits for start-up to create the unique index
+INDEX_WAIT_SECONDS = 5.0  # how long a write that needs a unique key waits for start-up to make it
 
 _clients: dict[str, object] = {}
 
