@@ -141,18 +141,9 @@ class TelegramSender:
     def learn_username(self) -> str:
         """The bot's username from getMe (blocking: called once at start-up, off the loop); "" when
         Telegram could not say. Kept for the group buttons' deep links."""
-        try:
-            response = self._http.request("POST", f"{self._base}/getMe", timeout=urllib3.Timeout(connect=3.0, read=5.0))
-        except urllib3.exceptions.HTTPError as exc:
-            log.warning("telegram getMe: %s", type(exc).__name__)
-            return ""
-        if not 200 <= response.status < 300:
-            log.warning("telegram getMe: %d", response.status)
-            return ""
-        try:
-            me = _decode_me(response.data).result
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return ""
+        status, me = self._lookup("getMe", {}, _decode_me, timeout=urllib3.Timeout(connect=3.0, read=5.0))
+        if status is not None and not 200 <= status < 300:
+            log.warning("telegram getMe: %d", status)
         if me is not None and me.username:
             self.bot_username = me.username
         return self.bot_username
@@ -163,25 +154,32 @@ class TelegramSender:
 
     def _member(self, chat_id: str, user_id: str) -> bool | None:
         body = {"chat_id": _chat(chat_id), "user_id": int(user_id) if user_id.isdigit() else user_id}
-        try:
-            response = self._http.request(
-                "POST", f"{self._base}/getChatMember", body=_encode(body), headers={"Content-Type": "application/json"}
-            )
-        except urllib3.exceptions.HTTPError as exc:
-            log.warning("telegram getChatMember chat=%s: %s", chat_id, type(exc).__name__)
-            return None
-        if response.status in (400, 403):
+        status, member = self._lookup("getChatMember", body, _decode_member)
+        if status in (400, 403):
             return False  # never in that chat ("user not found"), or the bot is not in it any more
-        if not 200 <= response.status < 300:
-            log.warning("telegram getChatMember chat=%s: %d", chat_id, response.status)
-            return None
-        try:
-            member = _decode_member(response.data).result
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return None
+        if status is not None and not 200 <= status < 300:
+            log.warning("telegram getChatMember chat=%s: %d", chat_id, status)
         if member is None:
             return None
         return member.status in IN_CHAT or (member.status == "restricted" and member.is_member)
+
+    def _lookup(self, method: str, body: dict, decode, **request) -> tuple[int | None, object]:
+        """One read-only Bot API call (blocking): (HTTP status, decoded `result`). The status is None
+        when no answer came; the result is None unless a 2xx answer could be read."""
+        try:
+            response = self._http.request(
+                "POST", f"{self._base}/{method}", body=_encode(body), headers={"Content-Type": "application/json"},
+                **request,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            log.warning("telegram %s: %s", method, type(exc).__name__)
+            return None, None
+        if not 200 <= response.status < 300:
+            return response.status, None
+        try:
+            return response.status, decode(response.data).result
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return response.status, None
 
     async def _call(self, method: str, body: dict) -> Outcome:
         data = _encode(body)
