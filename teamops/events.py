@@ -2,7 +2,43 @@
 
 Handlers turn a platform's payload into one of these; the assistant never sees a platform's wire
 format, and senders never see a decision. Both travel through the inbox, so they are plain
-msgspec Structs that round-trip through MongoDB documents.
+msgspec Structs that round-trip through MongoDB documents. Every field added since the first
+build has a default, so items stored by an earlier build still decode.
+
+How a sender renders a Reply (every platform's renderer follows these rules; what a platform
+cannot express is decided there, never by the assistant):
+
+- **Spans.** `body` is one list of Spans; a renderer walks it once. `text` is shown as written
+  (escaped as the platform needs); `bold` runs are emphasised where the platform can.
+- **Moments.** A Span with a `moment` is an instant the reader's own client can show on the
+  reader's own clock: render it natively (Telegram `<tg-time unix="U" format="wt|t">text</tg-time>`,
+  Discord `<t:U:t>`, Slack `<!date^U^{time}|text>`), with `moment.style` choosing weekday + time
+  or time only. Its `text` is the fallback: show it instead where the instant is outside what the
+  platform accepts (Telegram: 0 .. now + 1,098 days).
+- **The reader's own clock line.** Spans marked `reader_clock` make up the line that shows each
+  converted time on the reader's own clock ("🕒 on your clock: …"). A platform that cannot render
+  moments natively (WhatsApp, `python app.py try`) leaves every such span out: `plain(body)` is
+  that rendering. The zone lines beside it are plain text everywhere.
+- **Private answers.** `private_to` names the one user who should see the reply. In a group the
+  sender delivers it to that user only (Telegram `receiver_user_id`, plus `callback_query_id` from
+  `private_press` when a button press triggered it; Slack `chat.postEphemeral`; Discord an
+  ephemeral interaction answer). In a one-to-one chat it is an ordinary reply. Where the platform
+  refuses or cannot (no private replies in that chat type, a 4xx), the sender returns
+  `Outcome("refused")` and the worker sends `fallback` instead; a sender never delivers a private
+  reply publicly itself, since it may carry a personal link. Telegram's private messages come back
+  with message id 0: they cannot be edited, so a sender reports no id for them.
+- **Edits of earlier replies.** `edit_of` names a message we sent before: the sender edits that
+  message to this body (Telegram `editMessageText`), or deletes it when `delete` is set
+  (`deleteMessage`), instead of sending a new one. "Not modified" counts as sent.
+- **Ids reported back.** A sender returns the platform's id of the message that now shows the
+  reply in `Outcome.message_id` ("" when there is none that can be edited later). For a reply with
+  `follows` set the worker keeps that id in the reply store, keyed by (platform, chat, followed
+  message), so an edit of the followed message can edit or delete our reply.
+
+Edits and on-demand conversion arrive as ChatMessages: an edit is the same message with
+`edited_at` set and the new text; "convert this message" (Telegram `/time` sent as a reply, Slack's
+message shortcut, Discord's message command) is a ChatMessage whose text is "/time" and whose
+`replied_to` is the message to convert.
 """
 
 from __future__ import annotations
@@ -10,16 +46,30 @@ from __future__ import annotations
 import msgspec
 
 
-class ChatMessage(msgspec.Struct, frozen=True, tag="message"):
+class Quoted(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Another message that a ChatMessage refers to (the one it replies to)."""
+
+    message_id: str
+    text: str
+    sent_at: float  # unix seconds
+    user_id: str = ""  # "" when the platform names no person (a channel post)
+    user_name: str = ""
+
+
+class ChatMessage(msgspec.Struct, frozen=True, tag="message", omit_defaults=True):
     platform: str
     chat_id: str
     user_id: str
     user_name: str
     text: str
-    sent_at: float  # unix seconds, as the platform stamped it
+    sent_at: float  # unix seconds, as the platform stamped it (for an edit: the original message's)
     message_id: str = ""
     thread_id: str = ""
     private: bool = False  # a one-to-one chat with the bot
+    # Set when this is an edit of message `message_id`: when it was edited (unix seconds), and
+    # `text` is the new text. Edits of one message are applied newest-last by this stamp.
+    edited_at: float = 0.0
+    replied_to: Quoted | None = None  # the message this one answers, for "/time" on it
 
 
 class ZoneVerified(msgspec.Struct, frozen=True, tag="verified"):
@@ -59,25 +109,43 @@ class ChatGone(msgspec.Struct, frozen=True, tag="gone"):
 
 Event = ChatMessage | ZoneVerified | ButtonPress | MemberLeft | ChatGone
 
+# Moment styles: how a client shows the instant, in the reader's zone and locale.
+WEEKDAY_TIME = "weekday_time"  # "Tue 15:30"
+TIME = "time"  # "15:30"
 
-class Span(msgspec.Struct, frozen=True, array_like=True):
-    """A run of reply text; `bold` runs are emphasised where the platform can."""
 
-    text: str
+class Moment(msgspec.Struct, frozen=True, array_like=True, omit_defaults=True):
+    unix: int  # the instant, seconds since the epoch
+    style: str = WEEKDAY_TIME
+
+
+class Span(msgspec.Struct, frozen=True, array_like=True, omit_defaults=True):
+    """A run of reply text. See the module's docstring for how each field is rendered."""
+
+    text: str  # shown as written; for a moment, its fallback text
     bold: bool = False
+    moment: Moment | None = None
+    reader_clock: bool = False  # part of the reader's-own-clock line: dropped without native moments
 
 
-class Button(msgspec.Struct, frozen=True):
+def plain(spans) -> str:
+    """The spans as plain text, for a platform without native moments: the reader's-own-clock
+    line is left out and each moment shows its fallback text."""
+    return "".join(span.text for span in spans if not span.reader_clock)
+
+
+class Button(msgspec.Struct, frozen=True, omit_defaults=True):
     text: str
     url: str = ""
     data: str = ""  # our callback payload when there is no url
     # The url is minted for one person (a verification link). Where everyone in the chat sees the
     # button, a sender may instead open a private chat with the bot carrying this code; the bot
-    # then hands whoever pressed a link of their own (see commands._start).
+    # then hands whoever pressed a link of their own (see commands._start). A button left with
+    # neither a url nor data nor a usable code is not shown.
     private_start: str = ""
 
 
-class Reply(msgspec.Struct, frozen=True):
+class Reply(msgspec.Struct, frozen=True, omit_defaults=True):
     platform: str
     chat_id: str
     body: tuple[Span, ...] = ()
@@ -85,10 +153,16 @@ class Reply(msgspec.Struct, frozen=True):
     thread_id: str = ""
     buttons: tuple[tuple[Button, ...], ...] = ()
     ack_press: str = ""  # acknowledge this button press instead of/as well as sending text
+    private_to: str = ""  # user id: only this person sees the reply (in a group)
+    private_press: str = ""  # the button press that triggered this private answer, if any
+    fallback: Reply | None = None  # sent instead when the private answer is refused
+    follows: str = ""  # id of the message this reply converts: edits of that message follow
+    edit_of: str = ""  # id of a message we sent: edit it to `body` (or delete it) instead
+    delete: bool = False  # with edit_of: delete that message
 
     @property
     def plain_text(self) -> str:
-        return "".join(span.text for span in self.body)
+        return plain(self.body)
 
 
 def to_doc(value: msgspec.Struct) -> dict:

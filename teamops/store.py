@@ -6,6 +6,9 @@ Collections:
              verification prompt per member and the message waiting for a member's zone.
   inbox      one per (platform, event_id): the dedup record and the durable work item. Expires
              7 days after it arrived.
+  replies    the reply store: one per (platform, chat_id, message_id) of a message we answered
+             with a conversion: the id of our reply, so edits of that message can follow. Expires
+             with the inbox's TTL; an edit of an older message is ignored.
   used_tokens  one per verification-link nonce that has been spent (expires with the link).
 
 pymongo's AsyncMongoClient keeps every call on the event loop without blocking it. The client is
@@ -23,6 +26,7 @@ from datetime import datetime, timezone
 log = logging.getLogger("teamops.store")
 
 INBOX_TTL_SECONDS = 7 * 24 * 3600
+REPLIES_TTL_SECONDS = INBOX_TTL_SECONDS  # an edit's own update lives in the inbox as long
 PENDING_TTL_SECONDS = 24 * 3600  # a message waiting for its writer's zone, as long as the link lives
 INDEX_WAIT_SECONDS = 5.0  # how long a write that needs a unique key waits for start-up to make it
 
@@ -89,6 +93,10 @@ class Store:
             db.used_tokens.create_index("expires_at", expireAfterSeconds=0, name="ttl_expiry"),
             db.pending.create_index([("platform", 1), ("chat_id", 1), ("user_id", 1)], unique=True, name="platform_chat_user"),
             db.pending.create_index("at", expireAfterSeconds=PENDING_TTL_SECONDS, name="ttl_24h"),
+            db.replies.create_index(
+                [("platform", 1), ("chat_id", 1), ("message_id", 1)], unique=True, name="platform_chat_message"
+            ),
+            db.replies.create_index("at", expireAfterSeconds=REPLIES_TTL_SECONDS, name="ttl_7d"),
         )
         self._indexed.set()
 
@@ -282,6 +290,7 @@ class Store:
         """The bot left or was removed: nothing about this chat is needed any more."""
         await self.db.chats.delete_one({"platform": platform, "chat_id": chat_id})
         await self.db.pending.delete_many({"platform": platform, "chat_id": chat_id})
+        await self.db.replies.delete_many({"platform": platform, "chat_id": chat_id})
 
     async def chat_settings(self, platform: str, chat_id: str, **fields) -> None:
         await self._wait_indexed()
@@ -354,6 +363,75 @@ class Store:
             return_document=ReturnDocument.AFTER,
         )
         return (doc or {}).get("message")
+
+    # ----- the reply store: our reply to each message we converted, so edits can follow -----
+    # A record is "planned" from the decision to answer (or to edit or delete the answer) until
+    # that delivery is done, then "sent" (with our reply's id) or "none" (deleted, dropped, or
+    # no id the platform could give). `key` is the event whose decision it reflects, `digest` a
+    # hash of the body our reply shows, `seen_at` the newest edit stamp seen for the message,
+    # `text_at` the stamp of the text our reply follows, `changed_at` our reply's last change.
+
+    async def reply_claim(self, platform: str, chat_id: str, message_id: str, key: str, digest: str,
+                          text_at: float = 0.0) -> bool:
+        """Take the right to answer a message with a new reply: True when it has no reply (never
+        answered, or our reply was deleted), or when event `key` took it before (a retry decides
+        the same). False when another event answered it already."""
+        from pymongo.errors import DuplicateKeyError
+
+        await self._wait_indexed()
+        now = _now()
+        try:
+            await self.db.replies.update_one(
+                {
+                    "platform": platform,
+                    "chat_id": chat_id,
+                    "message_id": message_id,
+                    "$or": [{"state": "none"}, {"key": key, "reply_id": ""}],
+                },
+                {
+                    "$set": {"state": "planned", "key": key, "digest": digest, "reply_id": "", "text_at": text_at},
+                    "$max": {"seen_at": text_at},
+                    "$setOnInsert": {"at": now, "changed_at": now},
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def reply_for_edit(self, platform: str, chat_id: str, message_id: str, edited_at: float) -> dict | None:
+        """The record of our reply to a message being edited, after noting the edit's stamp (so an
+        older edit still on its way knows a newer one exists); None when we never answered it."""
+        from pymongo import ReturnDocument
+
+        return await self.db.replies.find_one_and_update(
+            {"platform": platform, "chat_id": chat_id, "message_id": message_id},
+            {"$max": {"seen_at": edited_at}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def reply_plan_edit(self, platform: str, chat_id: str, message_id: str, key: str, digest: str,
+                              edited_at: float) -> bool:
+        """Take the right to edit (or delete) our reply for the edit stamped `edited_at`: only while
+        the reply is out and no newer edit has been seen. False when something changed since."""
+        result = await self.db.replies.update_one(
+            {
+                "platform": platform,
+                "chat_id": chat_id,
+                "message_id": message_id,
+                "state": "sent",
+                "seen_at": {"$lte": edited_at},
+            },
+            {"$set": {"state": "planned", "key": key, "digest": digest, "text_at": edited_at}},
+        )
+        return result.matched_count == 1
+
+    async def reply_delivered(self, platform: str, chat_id: str, message_id: str, reply_id: str) -> None:
+        """The planned delivery is done: our reply to the message is now `reply_id` ("" = none)."""
+        await self.db.replies.update_one(
+            {"platform": platform, "chat_id": chat_id, "message_id": message_id},
+            {"$set": {"state": "sent" if reply_id else "none", "reply_id": reply_id, "changed_at": _now()}},
+        )
 
     # ----- verification tokens -----
     async def spend_token(self, nonce: str, expires_at: float) -> bool:

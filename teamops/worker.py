@@ -180,17 +180,14 @@ class Worker:
                     await self.store.inbox_retry(item, 0.0, "shutting down")  # next instance resumes here
                     return
                 reply = replies[index]
-                sender = self.senders.get(reply.platform)
-                if sender is None:
-                    log.error("no sender for platform %s; dropping reply (%s)", reply.platform, where)
-                    outcome = Outcome("dropped", detail="no sender")
-                else:
-                    outcome = await sender.send(reply)
+                outcome = await self._deliver(reply, where)
                 if outcome.status == "retry":
                     await self._retry(item, f"send {outcome.detail}", outcome.retry_after)
                     return
                 if outcome.status == "dropped":
                     log.warning("reply dropped: %s chat=%s %s", where, reply.chat_id, outcome.detail)
+                if reply.follows:
+                    await self._note_delivered(reply, outcome)
                 if index + 1 < len(replies):  # after the last one, marking the item done says it
                     _held(await self.store.inbox_sent(item, index + 1))
             _held(await self.store.inbox_done(item, f"replies={len(replies)}"))
@@ -202,6 +199,34 @@ class Worker:
         except Exception as exc:
             logs.failure(log, f"processing failed: {where}", exc)
             await self._retry(item, type(exc).__name__, 0.0)
+
+    async def _deliver(self, reply, where: str) -> Outcome:
+        """Send one reply; a private answer the platform refuses is replaced by its fallback,
+        never sent publicly as it is (it may carry a personal link)."""
+        sender = self.senders.get(reply.platform)
+        if sender is None:
+            log.error("no sender for platform %s; dropping reply (%s)", reply.platform, where)
+            return Outcome("dropped", detail="no sender")
+        outcome = await sender.send(reply)
+        if outcome.status != "refused":
+            return outcome
+        if reply.fallback is None:
+            return Outcome("dropped", detail=f"private answer refused: {outcome.detail}")
+        log.info("private answer refused (%s), sending its fallback: %s chat=%s", outcome.detail, where, reply.chat_id)
+        outcome = await sender.send(reply.fallback)
+        return Outcome("dropped", detail="fallback refused") if outcome.status == "refused" else outcome
+
+    async def _note_delivered(self, reply, outcome: Outcome) -> None:
+        """Keep the id of our reply to the message it follows, so an edit of that message can
+        edit or delete it; "" when there is no reply left that we could edit."""
+        if reply.delete or outcome.status != "sent":
+            reply_id = ""
+        else:
+            reply_id = reply.edit_of or outcome.message_id
+        try:
+            await self.store.reply_delivered(reply.platform, reply.chat_id, reply.follows, reply_id)
+        except Exception as exc:  # the reply is out: failing the item now would send it twice
+            log.warning("recording a sent reply failed: %s", type(exc).__name__)
 
     async def _retry(self, item: dict, reason: str, after: float) -> None:
         attempts = item.get("attempts", 1)

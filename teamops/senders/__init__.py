@@ -1,5 +1,7 @@
 """Outbound delivery, one module per platform. Each sender turns a Reply into its platform's API
-call and says how it went: delivered, dropped for good, or worth trying again later."""
+call and says how it went: delivered, dropped for good, worth trying again later, or (for a
+private answer) refused, so the worker sends the reply's fallback instead. teamops/events.py says
+how each part of a Reply is rendered."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ import msgspec
 
 
 class Outcome(msgspec.Struct, frozen=True):
-    status: str  # "sent" | "dropped" | "retry"
+    status: str  # "sent" | "dropped" | "retry" | "refused" (a private answer the platform would not deliver)
     retry_after: float = 0.0
     detail: str = ""  # for logs: an HTTP status or error kind, never message text
+    message_id: str = ""  # with "sent": the platform's id of the message showing the reply, if it can be edited
 
 
 SENT = Outcome("sent")
