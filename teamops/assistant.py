@@ -109,6 +109,7 @@ class Assistant:
             reply_to=msg.message_id,
             thread_id=msg.thread_id,
             buttons=buttons,
+            reply_handle=msg.reply_handle,
         )
 
     # ----- a message that may hold times -----

@@ -8,6 +8,7 @@ Every platform's handler turns its own command syntax into a ChatMessage whose t
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import datetime, timezone
 
@@ -143,6 +144,34 @@ async def lookup_zone(query: str, chat_zones=()) -> list[tuple[str, str]]:
     return choices
 
 
+def zone_suggestions(query: str, limit: int = 25) -> list[tuple[str, str]]:
+    """(label, zone) suggestions while someone types a zone or city (autocomplete): an exact zone
+    or offset first, then zone names starting with the text, then cities. Blocking: the city
+    table loads on first use, so call it off the event loop."""
+    from teamops import cities
+
+    text = query.strip()[:64]
+    found: list[tuple[str, str]] = []
+    exact = mentions.resolve_zone(text) if text else None
+    if exact:
+        found.append((exact, exact))
+    if len(text) >= 2:
+        needle = text.lower().replace(" ", "_")
+        named = [z for z in mentions.zone_names() if needle in z.lower() and z != exact]
+        # "ber" -> Europe/Berlin before America/Argentina/Cordoba's "...ber..." matches
+        named.sort(key=lambda z: not any(part.startswith(needle) for part in z.lower().split("/")))
+        found.extend((z, z) for z in named)
+        for city in cities.search(text, limit):
+            where = ", ".join(part for part in (city.admin, city.country) if part)
+            found.append((f"{city.name}, {where} ({city.tz})" if where else f"{city.name} ({city.tz})", city.tz))
+    seen, unique = set(), []
+    for label, tz in found:
+        if label not in seen:
+            seen.add(label)
+            unique.append((label, tz))
+    return unique[:limit]
+
+
 async def place_zone(place: str) -> str | None:
     """The zone of a place named in passing ("Lisbon", "Берлине"): an exact city name or a zone name.
 
@@ -274,19 +303,16 @@ _COMMANDS = {
 async def on_button(assistant, press: ButtonPress) -> list[Reply]:
     kind, _, rest = press.data.partition(":")
     owner, _, value = rest.partition(":")
-    ack = Reply(platform=press.platform, chat_id=press.chat_id, ack_press=press.press_id)
+    answer = functools.partial(Reply, platform=press.platform, chat_id=press.chat_id, reply_handle=press.reply_handle)
+    ack = answer(ack_press=press.press_id)
     if kind not in ("tz", "move") or not value:
         return [ack]
     declined = kind == "move" and value == "no"
     if not declined and mentions.resolve_zone(value) != value:
         return [ack]  # not a zone we offered
     if owner != press.user_id:
-        return [Reply(platform=press.platform, chat_id=press.chat_id, ack_press=press.press_id,
-                      body=(Span("This button is for someone else."),))]
+        return [answer(ack_press=press.press_id, body=(Span("This button is for someone else."),))]
     if declined:
-        return [ack, Reply(platform=press.platform, chat_id=press.chat_id, thread_id=press.thread_id,
-                           body=(Span(f"OK {press.user_name}, your zone stays as it is."),))]
+        return [ack, answer(thread_id=press.thread_id, body=(Span(f"OK {press.user_name}, your zone stays as it is."),))]
     replies = await set_zone(assistant, press.platform, press.chat_id, press.user_id, press.user_name, value)
-    return [ack] + [
-        Reply(platform=r.platform, chat_id=r.chat_id, body=r.body, thread_id=press.thread_id) for r in replies
-    ]
+    return [ack] + [answer(body=r.body, thread_id=press.thread_id) for r in replies]

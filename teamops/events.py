@@ -70,6 +70,9 @@ class ChatMessage(msgspec.Struct, frozen=True, tag="message", omit_defaults=True
     # `text` is the new text. Edits of one message are applied newest-last by this stamp.
     edited_at: float = 0.0
     replied_to: Quoted | None = None  # the message this one answers, for "/time" on it
+    # Opaque to the core: how the platform asked for this very message to be answered (a Discord
+    # interaction). Copied onto every reply to it; only its sender reads it.
+    reply_handle: str = ""
 
 
 class ZoneVerified(msgspec.Struct, frozen=True, tag="verified"):
@@ -92,6 +95,7 @@ class ButtonPress(msgspec.Struct, frozen=True, tag="button"):
     press_id: str  # the platform's id to acknowledge the press
     message_id: str = ""
     thread_id: str = ""
+    reply_handle: str = ""  # as on ChatMessage: how the platform wants this press answered
 
 
 class MemberLeft(msgspec.Struct, frozen=True, tag="left"):
@@ -159,6 +163,7 @@ class Reply(msgspec.Struct, frozen=True, omit_defaults=True):
     follows: str = ""  # id of the message this reply converts: edits of that message follow
     edit_of: str = ""  # id of a message we sent: edit it to `body` (or delete it) instead
     delete: bool = False  # with edit_of: delete that message
+    reply_handle: str = ""  # the event's reply_handle, handed back to the platform's sender
 
     @property
     def plain_text(self) -> str:

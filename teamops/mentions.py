@@ -131,6 +131,12 @@ def _iana_by_lower() -> dict[str, str]:
     return {name.lower(): name for name in zoneinfo.available_timezones() if name != "Factory"}
 
 
+@lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """Every IANA zone name tzdata knows, sorted (for suggestions while typing)."""
+    return tuple(sorted(_iana_by_lower().values()))
+
+
 def is_iana(name: str) -> bool:
     """An IANA zone name exactly as tzdata spells it (aliases such as Asia/Calcutta included)."""
     return _iana_by_lower().get(name.lower()) == name

@@ -118,8 +118,11 @@ class Store:
             return False
 
     # ----- inbox: dedup + durable work queue -----
-    async def inbox_put(self, platform: str, event_id: str, event: dict) -> dict | None:
+    async def inbox_put(self, platform: str, event_id: str, event: dict, due_in: float = 0.0) -> dict | None:
         """Record one event; the stored item, or None when it was already recorded (a duplicate).
+        `due_in` keeps other instances' scans off it for a while (the handed-over copy is taken at
+        once regardless): a request answered in its own response must be answered before anyone
+        may send a follow-up.
 
         Deduplication is the unique index's job, so nothing is written before start-up has made
         it: on a first deploy Telegram redelivers its backlog at once, and duplicates written
@@ -131,7 +134,7 @@ class Store:
             "event_id": event_id,
             "event": event,
             "state": "pending",
-            "due_at": now,
+            "due_at": _after(now, due_in) if due_in else now,
             "created_at": now,
             "attempts": 0,
             "v": 0,  # bumped on every change of hands: a copy read before it cannot take the item
@@ -185,11 +188,12 @@ class Store:
     async def inbox_renew(self, item: dict, lease_seconds: float) -> bool:
         return await self._leased(item, {"$set": {"lease_until": _after(_now(), lease_seconds)}})
 
-    async def inbox_plan(self, item: dict, replies: list[dict]) -> bool:
-        """Keep the decided replies on the item so a retry delivers them without deciding again."""
+    async def inbox_plan(self, item: dict, replies: list[dict], sent: int = 0) -> bool:
+        """Keep the decided replies on the item so a retry delivers them without deciding again
+        (`sent` of them are out already: they went in the request's own response)."""
         result = await self.db.inbox.update_one(
             {"_id": item["_id"], "lease": item["lease"], "replies": {"$exists": False}},
-            {"$set": {"replies": replies, "sent": 0}},
+            {"$set": {"replies": replies, "sent": sent}},
         )
         return result.matched_count == 1
 

@@ -10,6 +10,12 @@ accepted send and the write that records it). The assistant's own state changes 
 event, so a decision made again after a failure comes out the same.
 
 Items of one chat are handled one at a time, in the order they arrived.
+
+A request that is still waiting for its own HTTP response (a Discord interaction, see
+RequestAnswers) may carry the first replies itself; those are recorded as sent and the worker
+delivers only the rest. Such replies are never kept on the item: if the item must be taken again,
+the decision is made again and delivered again, which the platforms that answer in the response
+take as an edit of the same message (Discord's `@original`), never as a second message.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ class Worker:
     that fell due, items of a crashed worker whose lease ran out, items offered to a full queue."""
 
     def __init__(self, store, assistant, senders: dict, lease_seconds: float, max_attempts: int, concurrency: int = 4):
+        self.answers = RequestAnswers()
         self.store = store
         self.assistant = assistant
         self.senders = senders
@@ -168,8 +175,12 @@ class Worker:
                 event = event_from_doc(item["event"])
                 replies = await self.assistant.handle(event, item["event_id"])
                 replies_doc = [to_doc(r) for r in replies]
-                _held(await self.store.inbox_plan(item, replies_doc))
-                sent = 0
+                # The request may still be waiting to carry the first replies in its response.
+                sent, waiter = self.answers.hand_over(item["platform"], item["event_id"], replies)
+                if sent < len(replies):
+                    _held(await self.store.inbox_plan(item, replies_doc, sent))
+                if waiter is not None and sent < len(replies):
+                    await waiter.out()  # a follow-up must not overtake the response it follows
             else:
                 replies = replies_from_doc(replies_doc)
                 sent = item.get("sent", 0)
@@ -246,6 +257,71 @@ class Worker:
 def _held(still_ours: bool) -> None:
     if not still_ours:
         raise LeaseLost()
+
+
+class RequestAnswers:
+    """Requests that can carry their first replies in their own HTTP response (a Discord
+    interaction must be answered within 3 s, and an answer in the response is the quickest).
+
+    The handler registers the request with `expect` and waits a bounded time. If the worker decides
+    meanwhile, `hand_over` lets the handler's `take` choose the replies its response carries, and
+    the worker delivers only the rest, once the response is out. If the wait ends first, `defer`
+    makes the worker deliver everything itself. All of it runs on the event loop, between awaits,
+    so the two can never both deliver one reply.
+    """
+
+    OUT_WAIT_SECONDS = 5.0
+
+    def __init__(self):
+        self._waiting: dict[tuple[str, str], _Waiter] = {}
+
+    def expect(self, platform: str, event_id: str, take) -> "_Waiter | None":
+        """`take(replies) -> (response, count)`: the response for the first `count` replies.
+        None when the same request is waiting already (a duplicate delivery)."""
+        if (platform, event_id) in self._waiting:
+            return None
+        waiter = _Waiter(take)
+        self._waiting[(platform, event_id)] = waiter
+        return waiter
+
+    def waiting(self, platform: str, event_id: str, waiter: "_Waiter") -> bool:
+        return self._waiting.get((platform, event_id)) is waiter
+
+    def defer(self, platform: str, event_id: str, waiter: "_Waiter") -> bool:
+        """Stop waiting. False when the replies were handed over already (then use them)."""
+        if self._waiting.get((platform, event_id)) is waiter:
+            del self._waiting[(platform, event_id)]
+        return not waiter.decided.done()
+
+    def hand_over(self, platform: str, event_id: str, replies: list) -> tuple[int, "_Waiter | None"]:
+        """How many replies the waiting request carries (0 when nobody waits) and its waiter."""
+        waiter = self._waiting.pop((platform, event_id), None)
+        if waiter is None or waiter.decided.done():
+            return 0, None
+        try:
+            response, count = waiter.take(replies)
+        except Exception as exc:  # a rendering bug: the request defers, the worker sends it all
+            logs.failure(log, "answering in the request failed", exc)
+            return 0, None
+        waiter.decided.set_result(response)
+        return count, waiter
+
+
+class _Waiter:
+    def __init__(self, take):
+        self.take = take
+        self.decided: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._out = asyncio.Event()
+
+    def responded(self) -> None:
+        """The response has been sent (called after it, e.g. from Falcon's resp.schedule)."""
+        self._out.set()
+
+    async def out(self) -> None:
+        try:
+            await asyncio.wait_for(self._out.wait(), RequestAnswers.OUT_WAIT_SECONDS)
+        except TimeoutError:
+            pass
 
 
 class _LeaseClock:
