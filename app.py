@@ -4,6 +4,7 @@
     python app.py try TEXT [--tz Z] [--team Z,Z] [--now ISO]   print the reply the assistant would send
     python app.py parse [--tz Z] [--now ISO] [TEXT]           time mentions as JSON (batch from stdin)
     python app.py set-webhook --url https://HOST             point Telegram at this service
+    python app.py discord-commands [--guild ID]              register the Discord commands
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from functools import partial
 import falcon.asgi
 
 import handlers
-from handlers import health, telegram, verify
+from handlers import discord, health, telegram, verify
 from teamops import config as config_module
 from teamops.assistant import Assistant, MemberSightings
 from teamops.store import Store
@@ -33,8 +34,9 @@ class Lifecycle:
     Nothing here delays the first response: /health answers while indexes are still being made.
     """
 
-    def __init__(self, store: Store, worker: Worker, prepare, after_stop=None, discover=None):
+    def __init__(self, store: Store, worker: Worker, prepare, after_stop=None, discover=None, warm=None):
         self.store = store
+        self.warm = warm  # loads data ahead of its first use; nothing waits for it
         self.worker = worker
         self.prepare = prepare
         self.discover = discover  # platform look-ups (getMe), beside index creation
@@ -49,6 +51,8 @@ class Lifecycle:
         # The driver and the HTTP client take ~100 ms to import: do it beside the loop, so the
         # first /health is not kept waiting (Render's cold start is measured to that answer).
         await asyncio.to_thread(self.prepare)
+        if self.warm is not None:
+            self._warming = asyncio.create_task(asyncio.to_thread(self.warm))
         # The worker renders group buttons with the bot's username, so it waits for both; the
         # inbox accepts deliveries as soon as the indexes exist.
         if self.discover is not None:
@@ -96,6 +100,13 @@ def build_senders(config: config_module.Config) -> dict:
         senders["telegram"] = TelegramSender(
             config.telegram_api_base, config.telegram_bot_token, config.send_timeout_seconds, config.telegram_bot_username
         )
+    if config.discord_enabled:
+        from teamops.senders.discord import DiscordSender
+
+        senders["discord"] = DiscordSender(
+            config.discord_api_base, config.discord_application_id, config.discord_bot_token, config.send_timeout_seconds,
+            config.public_base_url,
+        )
     return senders
 
 
@@ -108,11 +119,20 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
     sightings = MemberSightings(store)
 
     telegram_hook = telegram.TelegramWebhook(config, store, worker, sightings)
+    discord_hook = discord.DiscordInteractions(config, store, worker, senders, sightings)
 
     def prepare() -> None:
         import pymongo.asynchronous.mongo_client  # noqa: F401  (import cost paid here, not on first use)
 
         senders.update(build_senders(config))
+        discord_hook.load_key()
+
+    def warm() -> None:
+        # Discord's autocomplete must answer within 3 s: the city table (~0.7 s to load) is ready first.
+        if config.discord_enabled:
+            from teamops import cities
+
+            cities.load()
 
     def discover() -> None:
         sender = senders.get("telegram")
@@ -130,13 +150,14 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
                 log.warning("could not learn the bot's username; set TELEGRAM_BOT_USERNAME, or group "
                             "buttons carry the asker's own link")
 
-    lifecycle = Lifecycle(store, worker, prepare, after_stop, discover)
+    lifecycle = Lifecycle(store, worker, prepare, after_stop, discover, warm)
     app = falcon.asgi.App(middleware=[lifecycle])
     handlers.use_msgspec(app)
     handlers.install_error_handlers(app)
     app.add_route("/health", health.Health())
     app.add_route("/ready", health.Ready(store, lambda: lifecycle.running))
     app.add_route("/hooks/telegram", telegram_hook)
+    app.add_route("/hooks/discord", discord_hook)
     app.add_route("/verify", verify.VerifyPage(config, store))
     app.add_route("/api/verify", verify.VerifyApi(config, assistant, worker))
     app.add_route("/api/cities", verify.CitySearch())
@@ -176,6 +197,9 @@ def serve(argv: list[str]) -> int:
         after_stop = None
     if not config.telegram_enabled:
         log.info("telegram is not configured (TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET): /hooks/telegram answers 503")
+    if not config.discord_enabled:
+        log.info("discord is not configured (DISCORD_PUBLIC_KEY, DISCORD_APPLICATION_ID, DISCORD_BOT_TOKEN): "
+                 "/hooks/discord answers 503")
     log.info("serving on http://%s:%d (health: /health)", args.host, port)
     import uvicorn
 
@@ -206,6 +230,10 @@ def main(argv: list[str]) -> int:
         from teamops import cli
 
         return cli.set_webhook(argv[1:])
+    if command == "discord-commands":
+        from teamops import cli
+
+        return cli.discord_commands(argv[1:])
     if command == "serve":
         argv = argv[1:]
     return serve(argv)

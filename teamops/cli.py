@@ -1,5 +1,6 @@
-"""Command-line tools beside the server: `try` (see a reply without any platform) and
-`set-webhook` (register this service with Telegram)."""
+"""Command-line tools beside the server: `try` (see a reply without any platform),
+`set-webhook` (register this service with Telegram) and `discord-commands` (register the Discord
+commands)."""
 
 from __future__ import annotations
 
@@ -94,3 +95,35 @@ def set_webhook(argv: list[str]) -> int:
         return 0
     print(f"Telegram refused ({response.status}): {answer.get('description', '')}", file=sys.stderr)
     return 1
+
+
+def discord_commands(argv: list[str]) -> int:
+    from teamops import config as config_module
+    from teamops.senders import discord
+
+    parser = argparse.ArgumentParser(prog="app.py discord-commands",
+                                     description="Register the Discord commands (replaces the whole list).")
+    parser.add_argument("--guild", default="", help="one server's id: its commands update at once (for testing)")
+    args = parser.parse_args(argv)
+    try:
+        config = config_module.load()
+    except config_module.ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if not (config.discord_application_id and config.discord_bot_token):
+        print("set DISCORD_APPLICATION_ID and DISCORD_BOT_TOKEN first", file=sys.stderr)
+        return 2
+    if args.guild and not args.guild.isdigit():
+        print("--guild takes a server id (digits)", file=sys.stderr)
+        return 2
+    sender = discord.DiscordSender(config.discord_api_base, config.discord_application_id,
+                                   config.discord_bot_token, config.send_timeout_seconds)
+    status, detail = sender.register_commands(discord.command_list(), args.guild)
+    if not 200 <= status < 300:
+        print(f"Discord refused ({status or 'no answer'}): {detail}", file=sys.stderr)
+        return 1
+    where = f"in server {args.guild}" if args.guild else "globally (may take up to an hour to show everywhere)"
+    print(f"registered {detail} {where}")
+    print("install in a server:  " + discord.install_link(config.discord_application_id, user=False))
+    print("install for yourself: " + discord.install_link(config.discord_application_id, user=True))
+    return 0

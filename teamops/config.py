@@ -6,6 +6,7 @@ Every setting has one name, one default, and a row in the README's configuration
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,10 @@ class Config:
     telegram_webhook_secret: str = ""
     telegram_bot_username: str = ""
     telegram_api_base: str = "https://api.telegram.org"
+    discord_public_key: str = ""  # hex Ed25519 key from the Developer Portal: verifies /hooks/discord
+    discord_application_id: str = ""
+    discord_bot_token: str = ""
+    discord_api_base: str = "https://discord.com/api/v10"
     team_timezones: tuple[str, ...] = ()
     max_body_bytes: int = 64 * 1024
     inbox_lease_seconds: float = 60.0
@@ -47,6 +52,10 @@ class Config:
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token and self.telegram_webhook_secret)
+
+    @property
+    def discord_enabled(self) -> bool:
+        return bool(self.discord_public_key and self.discord_application_id and self.discord_bot_token)
 
 
 def load(env: dict | None = None) -> Config:
@@ -66,6 +75,9 @@ def load(env: dict | None = None) -> Config:
     zones = tuple(z.strip() for z in env.get("TEAM_TIMEZONES", "").split(",") if z.strip())
     _check_zones(zones)
     port = env.get("PORT", "8000").strip() or "8000"
+    discord_key = env.get("DISCORD_PUBLIC_KEY", "").strip().lower()
+    if discord_key and not re.fullmatch(r"[0-9a-f]{64}", discord_key):
+        raise ConfigError("DISCORD_PUBLIC_KEY must be the application's public key: 64 hex characters")
     return Config(
         mongodb_uri=uri,
         mongodb_db=env.get("MONGODB_DB", "").strip() or "team_ops",
@@ -76,6 +88,10 @@ def load(env: dict | None = None) -> Config:
         telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
         telegram_bot_username=env.get("TELEGRAM_BOT_USERNAME", "").strip().lstrip("@"),
         telegram_api_base=(env.get("TELEGRAM_API_BASE", "").strip() or "https://api.telegram.org").rstrip("/"),
+        discord_public_key=discord_key,
+        discord_application_id=env.get("DISCORD_APPLICATION_ID", "").strip(),
+        discord_bot_token=env.get("DISCORD_BOT_TOKEN", "").strip(),
+        discord_api_base=(env.get("DISCORD_API_BASE", "").strip() or "https://discord.com/api/v10").rstrip("/"),
         team_timezones=zones,
         max_body_bytes=_number(env, "MAX_BODY_BYTES", 64 * 1024, int),
         inbox_lease_seconds=_number(env, "INBOX_LEASE_SECONDS", 60.0, float),

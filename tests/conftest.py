@@ -213,7 +213,7 @@ class AppProcess:
 
 
 def app_env(mongo_uri: str, telegram_api: FakeTelegram | None = None, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MONGODB_", "TEAM_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MONGODB_", "TEAM_", "DISCORD_"))}
     env.update(
         MONGODB_URI=mongo_uri,
         VERIFY_TOKEN_SECRET=VERIFY_SECRET,
