@@ -20,7 +20,7 @@ import msgspec
 
 from handlers import decode_error, read_body
 from teamops import commands
-from teamops.events import ButtonPress, ChatMessage, Reply, Span, to_doc
+from teamops.events import ButtonPress, ChatMessage, Quoted, Reply, Span, to_doc
 from teamops.senders import discord as wire
 from teamops.store import StorageError
 
@@ -195,10 +195,15 @@ def to_event(interaction: Interaction):
         target = (data.resolved.messages if data.resolved else {}).get(data.target_id)
         if target is None:
             return None
-        # The target's times, read as of when it was written.
-        # TODO(reply-model): route through the core's on-demand conversion once it lands.
-        return ChatMessage(**common, text=f"/time {target.content}".strip(), sent_at=wire.snowflake_time(target.id) or sent_at,
-                           message_id=target.id, reply_handle=handle)
+        # "/time" on the target message, the core's on-demand conversion: `replied_to` is the
+        # message to convert, read as of when it was written.
+        written = wire.snowflake_time(target.id) or sent_at
+        author = target.author
+        quoted = Quoted(message_id=target.id, text=target.content, sent_at=written,
+                        user_id=author.id if author is not None else "",
+                        user_name=(author.global_name or author.username) if author is not None else "")
+        return ChatMessage(**common, text=f"/time {target.content}".strip(), sent_at=written, replied_to=quoted,
+                           reply_handle=handle)
     if data.type != SLASH:
         return None
     text = command_text(data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from teamops.events import Button, Reply, Span
+from teamops.events import TIME, WEEKDAY_TIME, Button, Moment, Reply, Span
 from teamops.senders.discord import deferred, escape, make_handle, render, respond
 
 PUBLIC = make_handle("786008729715212338", "TOKEN", private=False)
@@ -54,6 +54,18 @@ RENDER_CASES = [
      reply(Span("x"), buttons=((LINK,),), reply_handle=""),
      {"content": "x", "allowed_mentions": NONE, "components": [{"type": 1, "components": [
          {"type": 2, "style": 1, "label": "Set my time zone", "custom_id": "start:tz645_sig"}]}]}),
+    ("moments show on each reader's own clock; their text is only the fallback",
+     reply(Span("15:30", bold=True, moment=Moment(1784556000, TIME)), Span(" Berlin\n"),
+           Span("\U0001f552 on your clock: ", reader_clock=True),
+           Span("Mon 15:30", moment=Moment(1784556000, WEEKDAY_TIME), reader_clock=True)),
+     {"content": "**<t:1784556000:t>** Berlin\n\U0001f552 on your clock: <t:1784556000:f>", "components": [],
+      "allowed_mentions": NONE}),
+    ("an instant no client can show falls back to its text",
+     reply(Span("far away", moment=Moment(10**13, TIME))),
+     {"content": "far away", "components": [], "allowed_mentions": NONE}),
+    ("a reply the core addresses to one person is private",
+     Reply(platform="discord", chat_id="1", body=(Span("your link"),), private_to="53908232506183680"),
+     {"content": "your link", "components": [], "allowed_mentions": NONE, "flags": 64}),
     ("data longer than Discord's 100-character custom_id is left out, not sent to fail",
      reply(Span("x"), buttons=((Button(text="a", data="tz:1:" + "X" * 120),),)),
      {"content": "x", "components": [], "allowed_mentions": NONE}),

@@ -24,7 +24,7 @@ import time
 
 import msgspec
 
-from teamops.events import Button, Reply
+from teamops.events import TIME, WEEKDAY_TIME, Button, Reply
 from teamops.senders import SENT, Outcome
 
 log = logging.getLogger("teamops.discord")
@@ -85,16 +85,29 @@ def escape(text: str) -> str:
 
 
 def is_private(reply: Reply) -> bool:
-    """Seen only by the person who asked: the answer to a private interaction, or a note for the
-    one person who pressed a button (Telegram shows those as a toast)."""
+    """Seen only by the person who asked: a reply the core addressed to one person, the answer
+    to a private interaction, or a note for the one person who pressed a button."""
     handle = parse_handle(reply.reply_handle) if reply.reply_handle else None
-    return bool(handle and handle.private) or bool(reply.ack_press and reply.body)
+    return bool(reply.private_to) or bool(handle and handle.private) or bool(reply.ack_press and reply.body)
+
+
+# Moment styles -> Discord timestamp styles: "t" 16:20; "f" April 20, 2021 at 16:20 (there is no
+# weekday-and-time style short of "F", which spells out the whole date as well).
+_MOMENT_STYLES = {TIME: "t", WEEKDAY_TIME: "f"}
+_MOMENT_RANGE = 8_640_000_000_000  # seconds either side of 1970 that a JavaScript Date can hold
+
+
+def _span_text(span) -> str:
+    moment = span.moment
+    if moment is not None and abs(moment.unix) < _MOMENT_RANGE:
+        return f"<t:{moment.unix}:{_MOMENT_STYLES.get(moment.style, 'f')}>"  # each reader's own clock
+    return escape(span.text)
 
 
 def _content(reply: Reply) -> str:
     parts = []
     for span in reply.body:
-        text = escape(span.text)
+        text = _span_text(span)
         if span.bold and span.text.strip():
             # Markdown emphasis may not start or end on a space: keep spaces outside the stars.
             lead = text[: len(text) - len(text.lstrip())]
@@ -194,6 +207,11 @@ class _Error(msgspec.Struct):
     message: str = ""
 
 
+class _Sent(msgspec.Struct):
+    id: str = ""
+
+
+_decode_sent = msgspec.json.Decoder(_Sent).decode
 _decode_limited = msgspec.json.Decoder(_RateLimited).decode
 _decode_error = msgspec.json.Decoder(_Error).decode
 _encode = msgspec.json.Encoder().encode
@@ -242,6 +260,8 @@ class DiscordSender:
             return Outcome("dropped", detail="bad interaction handle")
         if reply.ack_press and not reply.body:
             return SENT  # the press was acknowledged by the interaction's own response
+        if reply.edit_of or reply.delete:
+            return SENT  # an interaction's answer is not followed by edits (its token dies in 15 min)
         if time.time() - snowflake_time(handle.interaction_id) > TOKEN_LIFETIME_SECONDS - 5:
             log.warning("discord interaction=%s: token expired, answer dropped", handle.interaction_id)
             return Outcome("dropped", detail="interaction token expired")
@@ -250,6 +270,13 @@ class DiscordSender:
         route = f"webhook:{handle.interaction_id}"
         if reply.ack_press or handle.interaction_id in self._filled:
             outcome = await self._call("POST", webhook, body, route, handle.interaction_id)
+        elif is_private(reply) and not handle.private:
+            # The "thinking…" message is public, and a private answer must never land there: it
+            # goes as a private follow-up, and the placeholder is taken away.
+            outcome = await self._call("POST", webhook, body, route, handle.interaction_id)
+            if outcome.status == "sent":
+                self._remember(handle.interaction_id)
+                await self._call("DELETE", webhook + "/messages/@original", None, route, handle.interaction_id)
         else:
             body.pop("flags", None)  # the original's privacy was set when it was acknowledged
             outcome = await self._call("PATCH", webhook + "/messages/@original", body, route, handle.interaction_id)
@@ -258,7 +285,11 @@ class DiscordSender:
         return outcome
 
     async def _channel_message(self, reply: Reply) -> Outcome:
-        """A message in a channel, with the bot token (the bot must be in that server)."""
+        """A message in a channel, with the bot token (the bot must be in that server). Discord
+        has no private message in a channel outside an interaction: those are refused, and the
+        worker sends their fallback."""
+        if reply.private_to:
+            return Outcome("refused", detail="no private channel messages outside an interaction")
         body = render(reply)
         body.pop("flags", None)  # a channel message is seen by the channel
         if reply.reply_to:
@@ -267,7 +298,7 @@ class DiscordSender:
 
     # ----- the HTTP calls
     async def _call(self, method: str, path: str, body, route: str, interaction_id: str) -> Outcome:
-        data = _encode(body)
+        data = _encode(body) if body is not None else None
         outcome = Outcome("retry", detail="not tried")
         for attempt in range(len(self._backoff) + 1):
             wait = self._wait_for_bucket(route)
@@ -308,7 +339,10 @@ class DiscordSender:
         self._note_limits(response, route)
         status = response.status
         if 200 <= status < 300:
-            return SENT
+            try:
+                return Outcome("sent", message_id=_decode_sent(response.data).id) if response.data else SENT
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                return SENT
         if status == 429:
             try:
                 limited = _decode_limited(response.data)
