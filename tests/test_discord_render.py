@@ -38,7 +38,8 @@ RENDER_CASES = [
      reply(Span("This button is for someone else."), ack_press="786008729715212338"),
      {"content": "This button is for someone else.", "components": [], "allowed_mentions": NONE, "flags": 64}),
     ("choices are buttons with our data as custom_id; 'no' is the quiet style",
-     reply(Span("Switch?"), buttons=((Button(text="Yes, switch", data="move:5:Europe/Lisbon"), Button(text="No", data="move:5:no")),)),
+     reply(Span("Switch?"), buttons=((Button(text="Yes, switch", data="move:5:Europe/Lisbon"),
+                                      Button(text="No", data="move:5:no")),)),
      {"content": "Switch?", "allowed_mentions": NONE, "components": [{"type": 1, "components": [
          {"type": 2, "style": 1, "label": "Yes, switch", "custom_id": "move:5:Europe/Lisbon"},
          {"type": 2, "style": 2, "label": "No", "custom_id": "move:5:no"}]}]}),

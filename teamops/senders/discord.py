@@ -7,8 +7,8 @@ reply fills the interaction's own message (`PATCH …/messages/@original`), a no
 one person who pressed a button goes as a private follow-up. A reply without a handle is a
 channel message (`POST /channels/{id}/messages`, a reply to `reply_to` when set).
 
-urllib3 is blocking, so each call runs in a worker thread; it is imported by the sender, not by
-this module, because the handler uses the pure half at import time and start-up must stay quick. Discord's rate limits are honoured:
+urllib3 is blocking, so each call runs in a worker thread; the sender imports it, not this module:
+the handler uses the pure half at import time, and start-up must stay quick. Discord's rate limits are honoured:
 a bucket that says `X-RateLimit-Remaining: 0` is left alone until its `Reset-After`, a 429 waits
 its `retry_after` (all calls wait on a global one), a 5xx or a connection failure backs off a few
 times; another 4xx is dropped. An interaction's token lives 15 minutes: later answers are dropped.
