@@ -18,7 +18,7 @@ import msgspec
 from handlers import decode_error, read_body
 from teamops import commands, mentions, relocation
 from teamops.store import StorageError
-from teamops.events import ButtonPress, ChatGone, ChatMessage, MemberLeft, to_doc
+from teamops.events import ButtonPress, ChatGone, ChatMessage, MemberLeft, Quoted, to_doc
 
 log = logging.getLogger("teamops.telegram")
 
@@ -47,6 +47,8 @@ class Message(msgspec.Struct):
     message_thread_id: int | None = None
     is_topic_message: bool = False
     left_chat_member: User | None = None
+    edit_date: int | None = None  # in an edited_message: when it was edited
+    reply_to_message: Message | None = None  # the message this one answers (never nested further)
 
 
 class CallbackQuery(msgspec.Struct):
@@ -70,6 +72,7 @@ class ChatMemberUpdated(msgspec.Struct):
 class Update(msgspec.Struct):
     update_id: int
     message: Message | None = None
+    edited_message: Message | None = None
     callback_query: CallbackQuery | None = None
     chat_member: ChatMemberUpdated | None = None
     my_chat_member: ChatMemberUpdated | None = None
@@ -100,8 +103,44 @@ def _thread(message: Message) -> str:
     return str(message.message_thread_id) if message.is_topic_message and message.message_thread_id else ""
 
 
+def _quoted(message: Message | None) -> Quoted | None:
+    if message is None or not (message.text or message.caption):
+        return None
+    writer = message.from_
+    return Quoted(
+        message_id=str(message.message_id),
+        text=message.text or message.caption,
+        sent_at=float(message.date),
+        user_id=str(writer.id) if writer is not None and not writer.is_bot else "",
+        user_name=_name(writer) if writer is not None else "",
+    )
+
+
+def _edit(message: Message):
+    """An edited message, as the same message with its new text. Every edit of a person's text
+    goes to the inbox, with or without a time: the original may have had one we answered."""
+    sender = message.from_
+    text = message.text or message.caption
+    if sender is None or sender.is_bot or not text or text.startswith("/"):
+        return None  # edits of commands are not followed
+    return ChatMessage(
+        platform=PLATFORM,
+        chat_id=str(message.chat.id),
+        user_id=str(sender.id),
+        user_name=_name(sender),
+        text=text,
+        sent_at=float(message.date),
+        message_id=str(message.message_id),
+        thread_id=_thread(message),
+        private=message.chat.type == "private",
+        edited_at=float(message.edit_date or message.date),
+    )
+
+
 def to_event(update: Update, bot_username: str = ""):
     """The platform-neutral event in this update, or None when there is nothing for us."""
+    if update.edited_message is not None:
+        return _edit(update.edited_message)
     message = update.message
     if message is not None:
         chat_id = str(message.chat.id)
@@ -113,7 +152,8 @@ def to_event(update: Update, bot_username: str = ""):
         text = message.text or message.caption
         if not text:
             return None
-        if text.startswith("/"):
+        command = text.startswith("/")
+        if command:
             if commands.split(text, bot_username) is None:
                 return None
         elif not (has_time(text, message.date) or relocation.place_phrase(text)):
@@ -128,6 +168,8 @@ def to_event(update: Update, bot_username: str = ""):
             message_id=str(message.message_id),
             thread_id=_thread(message),
             private=message.chat.type == "private",
+            # "/time" sent as a reply converts the message it answers.
+            replied_to=_quoted(message.reply_to_message) if command else None,
         )
     press = update.callback_query
     if press is not None:
@@ -143,6 +185,7 @@ def to_event(update: Update, bot_username: str = ""):
             press_id=press.id,
             message_id=str(origin.message_id),
             thread_id=_thread(origin),
+            private=origin.chat.type == "private",
         )
     change = update.chat_member
     if change is not None and change.new_chat_member.status in GONE:

@@ -6,19 +6,40 @@ No HTTP, no platform wire formats: events in, Reply values out, state changes th
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import time
 from datetime import datetime, timezone
+
+import msgspec
 
 from teamops import commands, logs, mentions, relocation, tokens, wording
 from teamops.config import Config
 from teamops.events import Button, ButtonPress, ChatGone, ChatMessage, Event, MemberLeft, Reply, ZoneVerified, to_doc
-from teamops.store import StorageError, Store
+from teamops.store import REPLIES_TTL_SECONDS, StorageError, Store
 
 log = logging.getLogger("teamops.assistant")
 
 PROMPT_EVERY_SECONDS = 24 * 3600
 MAX_MENTIONS = 10
 SIGHTINGS_KEPT = 50_000
+EDIT_EVERY_SECONDS = 3.0  # our reply changes at most this often, however fast its message is edited
+RETRY_PLANNED_SECONDS = 5.0  # an edit whose reply is not out yet looks again after this
+
+
+class Later(Exception):
+    """Not now: decide this event again in `seconds` (an edit waiting for the reply it edits, or
+    for its turn in an edit storm). The worker puts the item back; it counts as an attempt."""
+
+    def __init__(self, seconds: float, reason: str):
+        super().__init__(reason)
+        self.seconds = seconds
+        self.reason = reason
+
+
+def _digest(body) -> str:
+    """Identifies what a reply says, so an edit that changes nothing we show changes nothing."""
+    return hashlib.blake2b(msgspec.json.encode(body), digest_size=8).hexdigest()
 
 
 class MemberSightings:
@@ -68,6 +89,8 @@ class Assistant:
         """The replies to one event. `key` is the event's id: state changes made on the way are
         tied to it, so handling the same event again (a retry) decides the same."""
         if isinstance(event, ChatMessage):
+            if event.edited_at:
+                return await self.on_edit(event, key)
             if commands.is_command(event.text):
                 return await commands.run(self, event)
             return await self.on_message(event, key)
@@ -112,8 +135,35 @@ class Assistant:
             reply_handle=msg.reply_handle,
         )
 
+    def private_reply(self, msg: ChatMessage, body, buttons=(), press_id: str = "") -> Reply:
+        """A reply only the writer sees (in a group; in a one-to-one chat, an ordinary reply). Its
+        fallback, for when the platform will not deliver it privately, is the public reply with
+        every personal link taken off its buttons: a group button then opens a private chat
+        with the bot (the deep-link flow), never someone's own link."""
+        public = self.reply(msg, body, buttons)
+        if msg.private:
+            return public
+        without_links = tuple(
+            tuple(Button(text=b.text, private_start=b.private_start) if b.private_start else b for b in row)
+            for row in buttons
+        )
+        return Reply(
+            platform=msg.platform,
+            chat_id=msg.chat_id,
+            body=public.body,
+            reply_to=msg.message_id,
+            thread_id=msg.thread_id,
+            buttons=buttons,
+            private_to=msg.user_id,
+            private_press=press_id,
+            fallback=Reply(platform=msg.platform, chat_id=msg.chat_id, body=public.body, reply_to=msg.message_id,
+                           thread_id=msg.thread_id, buttons=without_links),
+        )
+
     # ----- a message that may hold times -----
-    async def on_message(self, msg: ChatMessage, key: str) -> list[Reply]:
+    async def on_message(self, msg: ChatMessage, key: str, again: bool = False) -> list[Reply]:
+        """The replies to a message. `again`: the message was answered before (its explicit times
+        only) and is converted in full now that its writer's zone is known: a new reply even so."""
         maybe_time = mentions.might_mention_time(msg.text)
         place = relocation.place_phrase(msg.text)
         if not maybe_time and not place:
@@ -122,10 +172,7 @@ class Assistant:
             self.store.user(msg.platform, msg.user_id), self.store.chat(msg.platform, msg.chat_id)
         )
         sender_tz = (user or {}).get("tz")
-        sent_at = datetime.fromtimestamp(msg.sent_at, timezone.utc)
-        found = mentions.find_mentions(msg.text, sender_tz or "UTC", sent_at, self.chat_zones(chat)) if maybe_time else []
-        # A message listing dozens of times is a schedule dump, not a question: answer the first few.
-        found = found[:MAX_MENTIONS]
+        found = self._mentions(msg, sender_tz, chat) if maybe_time else []
         if not found:
             return await self.on_relocation(msg, place, sender_tz, key) if place else []
         member = (chat.get("members") or {}).get(msg.user_id)
@@ -133,11 +180,12 @@ class Assistant:
             await self.store.touch_member(msg.platform, msg.chat_id, msg.user_id, msg.user_name, sender_tz)
         if chat.get("muted"):
             return []
-        time_format = chat.get("time_format") or wording.format_of(found)
-        if sender_tz is None:
-            explicit = [m for m in found if m.tz_explicit]
-            prompt = await self.store.claim_prompt(msg.platform, msg.chat_id, msg.user_id, "verify", PROMPT_EVERY_SECONDS, key)
-            if prompt and len(explicit) < len(found):
+        body = self._conversion(msg, found, sender_tz, chat)
+        replies = await self._answer(msg, key, body, again) if body else []
+        if sender_tz is None and await self.store.claim_prompt(
+            msg.platform, msg.chat_id, msg.user_id, "verify", PROMPT_EVERY_SECONDS, key
+        ):
+            if any(not m.tz_explicit for m in found):
                 await self.store.set_pending(
                     msg.platform,
                     msg.chat_id,
@@ -150,15 +198,84 @@ class Assistant:
                         "user_name": msg.user_name,
                     },
                 )
-            buttons = self.verify_button(msg.platform, msg.user_id, msg.chat_id) if prompt else ()
-            body = wording.conversion(explicit, self.chat_zones(chat), sent_at, time_format) if explicit else ()
-            if body:
-                return [self.reply(msg, body, buttons)]
-            if prompt:
-                return [self.reply(msg, wording.verify_prompt(msg.user_name), buttons)]
+            # Their own link, privately: nobody else can use it, and nobody else needs to see it.
+            buttons = self.verify_button(msg.platform, msg.user_id, msg.chat_id)
+            replies.append(self.private_reply(msg, wording.verify_prompt(msg.user_name), buttons))
+        return replies
+
+    def _mentions(self, msg: ChatMessage, sender_tz: str | None, chat: dict) -> list:
+        sent_at = datetime.fromtimestamp(msg.sent_at, timezone.utc)
+        found = mentions.find_mentions(msg.text, sender_tz or "UTC", sent_at, self.chat_zones(chat))
+        # A message listing dozens of times is a schedule dump, not a question: answer the first few.
+        return found[:MAX_MENTIONS]
+
+    def _conversion(self, msg: ChatMessage, found: list, sender_tz: str | None, chat: dict) -> tuple:
+        """The public conversion of a message's times; a writer whose zone is unknown gets only
+        the times that name their zone converted."""
+        if sender_tz is None:
+            found = [m for m in found if m.tz_explicit]
+        if not found:
+            return ()
+        time_format = chat.get("time_format") or wording.format_of(found)
+        sent_at = datetime.fromtimestamp(msg.sent_at, timezone.utc)
+        return wording.conversion(found, self.chat_zones(chat, sender_tz), sent_at, time_format)
+
+    async def _answer(self, msg: ChatMessage, key: str, body, again: bool = False) -> list[Reply]:
+        """The conversion reply, followed by edits of the message: at most one per message, so an
+        edit answered first (its original still on its way) leaves the original nothing to send."""
+        if msg.message_id and await self.store.reply_claim(
+            msg.platform, msg.chat_id, msg.message_id, key, _digest(body), msg.edited_at
+        ):
+            return [msgspec.structs.replace(self.reply(msg, body), follows=msg.message_id)]
+        return [self.reply(msg, body)] if again or not msg.message_id else []
+
+    # ----- an edit of a message -----
+    async def on_edit(self, msg: ChatMessage, key: str) -> list[Reply]:
+        """Our reply follows the edited text: edited, deleted when no time is left, or sent now if
+        the message had none before. Edits of one message apply newest-last, at most one change
+        of our reply per EDIT_EVERY_SECONDS (an edit storm ends on its final text)."""
+        if time.time() - msg.sent_at > REPLIES_TTL_SECONDS:
+            return []  # older than the reply store: we cannot know what we answered
+        record = await self.store.reply_for_edit(msg.platform, msg.chat_id, msg.message_id, msg.edited_at)
+        ours = record is not None and record.get("key") == key
+        if record is None or (record["state"] == "none" and not ours) or (ours and not record.get("reply_id")):
+            return await self.on_message(msg, key)  # not answered (any more): answered now, once
+        if not ours:
+            if msg.edited_at < record.get("seen_at", 0):
+                return []  # a newer edit of the message is on its way and will set our reply
+            if record["state"] == "planned":
+                raise Later(RETRY_PLANNED_SECONDS, "the reply to edit is not out yet")
+        user, chat = await asyncio.gather(
+            self.store.user(msg.platform, msg.user_id), self.store.chat(msg.platform, msg.chat_id)
+        )
+        if chat.get("muted"):
             return []
-        body = wording.conversion(found, self.chat_zones(chat, sender_tz), sent_at, time_format)
-        return [self.reply(msg, body)] if body else []
+        sender_tz = (user or {}).get("tz")
+        found = self._mentions(msg, sender_tz, chat) if mentions.might_mention_time(msg.text) else []
+        body = self._conversion(msg, found, sender_tz, chat)
+        if not ours:
+            if _digest(body) == record.get("digest"):
+                return []  # our reply says that already
+            changed = record.get("changed_at")
+            if changed is not None:
+                wait = EDIT_EVERY_SECONDS - (datetime.now(timezone.utc) - changed).total_seconds()
+                if wait > 0:
+                    raise Later(wait, "our reply changed a moment ago")
+            if not await self.store.reply_plan_edit(
+                msg.platform, msg.chat_id, msg.message_id, key, _digest(body), msg.edited_at
+            ):
+                return []  # a newer edit took it meanwhile
+        return [
+            Reply(
+                platform=msg.platform,
+                chat_id=msg.chat_id,
+                body=body,
+                thread_id=msg.thread_id,
+                follows=msg.message_id,
+                edit_of=record["reply_id"],
+                delete=not body,
+            )
+        ]
 
     # ----- a zone confirmed on the verification page -----
     async def confirm_zone(self, claims: tokens.TokenClaims, tz: str) -> dict | None:
@@ -199,7 +316,7 @@ class Assistant:
                 message_id=pending.get("message_id", ""),
                 thread_id=thread,
             )
-            replies.extend(await self.on_message(original, key))
+            replies.extend(await self.on_message(original, key, again=True))
         return replies
 
     # ----- "I moved to Lisbon" -----

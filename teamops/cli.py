@@ -49,7 +49,10 @@ def try_command(argv: list[str]) -> int:
     if not body:
         print("(everyone is in the sender's zone: the assistant stays silent)")
         return 0
-    print("".join(span.text for span in body))
+    # Plain text, as on a platform without moments: the reader's-own-clock line is left out.
+    from teamops.events import plain
+
+    print(plain(body))
     return 0
 
 
@@ -74,7 +77,7 @@ def set_webhook(argv: list[str]) -> int:
     body = {
         "url": args.url.rstrip("/") + "/hooks/telegram",
         "secret_token": config.telegram_webhook_secret,
-        "allowed_updates": ["message", "callback_query", "chat_member", "my_chat_member"],
+        "allowed_updates": ["message", "edited_message", "callback_query", "chat_member", "my_chat_member"],
         "drop_pending_updates": args.drop_pending,
     }
     try:

@@ -12,8 +12,10 @@ import functools
 import logging
 from datetime import datetime, timezone
 
+import msgspec
+
 from teamops import mentions, relocation, tokens, wording
-from teamops.events import Button, ButtonPress, ChatMessage, Reply, Span
+from teamops.events import Button, ButtonPress, ChatMessage, Quoted, Reply, Span
 
 log = logging.getLogger("teamops.commands")
 
@@ -23,13 +25,16 @@ HELP = (
         "Write times as you normally do (\u201csync at 15:30\u201d, \u201c10-11am PT tomorrow\u201d, "
         "\u201cв 7 вечера\u201d) and I answer with that moment in each zone here.\n\n"
         "/tz \u2014 show or set your zone (/tz Berlin, /tz America/New_York, /tz UTC+3)\n"
-        "/time \u2014 now in every zone here; /time 15:30 converts a time on demand\n"
+        "/time \u2014 now in every zone here; /time 15:30 converts a time on demand; "
+        "/time sent as a reply converts that message\n"
         "/zones \u2014 the chat's zones and who is in each; /zones add Asia/Tokyo, /zones remove \u2026\n"
         "/mute, /unmute \u2014 stop or resume automatic conversions here\n"
         "/format 12h or /format 24h \u2014 how I show times here\n"
         "/forget \u2014 delete everything I store about you"
     ),
 )
+
+MAX_CONVERTED = 10  # as for messages answered unasked
 
 KNOWN = {"start", "help", "tz", "time", "zones", "mute", "unmute", "format", "forget", "timezone"}
 
@@ -64,6 +69,11 @@ def _answer(assistant, msg: ChatMessage, body, buttons=()) -> list[Reply]:
     return [assistant.reply(msg, body, buttons)]
 
 
+def _privately(assistant, msg: ChatMessage, body, buttons=()) -> list[Reply]:
+    """An answer only the asker sees: their zone, their link, their data."""
+    return [assistant.private_reply(msg, body, buttons)]
+
+
 async def _help(assistant, msg, args):
     return _answer(assistant, msg, HELP)
 
@@ -95,8 +105,8 @@ async def _tz(assistant, msg, args):
     if not args:
         user = await assistant.store.user(msg.platform, msg.user_id)
         if user and user.get("tz"):
-            return _answer(assistant, msg, wording.zone_set(msg.user_name, user["tz"]))
-        return _answer(
+            return _privately(assistant, msg, wording.zone_set(msg.user_name, user["tz"]))
+        return _privately(
             assistant,
             msg,
             (Span(f"{msg.user_name}, I don't know your zone yet. Tap to set it, or send /tz followed by your city."),),
@@ -105,7 +115,7 @@ async def _tz(assistant, msg, args):
     chat = await assistant.store.chat(msg.platform, msg.chat_id)
     choices = await lookup_zone(args, assistant.chat_zones(chat))
     if not choices:
-        return _answer(
+        return _privately(
             assistant,
             msg,
             (Span(f"I don't know a zone or city called \u201c{args[:60]}\u201d. Try /tz Berlin, /tz Europe/Berlin or /tz UTC+1."),),
@@ -114,7 +124,7 @@ async def _tz(assistant, msg, args):
     if len(choices) == 1:
         return await set_zone(assistant, msg.platform, msg.chat_id, msg.user_id, msg.user_name, choices[0][1], msg)
     buttons = tuple((Button(text=label, data=f"tz:{msg.user_id}:{tz}"),) for label, tz in choices)
-    return _answer(assistant, msg, (Span(f"Which one, {msg.user_name}?"),), buttons)
+    return _privately(assistant, msg, (Span(f"Which one, {msg.user_name}?"),), buttons)
 
 
 async def city_search(query: str, limit: int) -> list:
@@ -204,11 +214,13 @@ async def set_zone(assistant, platform, chat_id, user_id, user_name, tz, msg=Non
     await assistant.store.touch_member(platform, chat_id, user_id, user_name, tz)
     body = wording.zone_set(user_name, tz)
     if msg is not None:
-        return _answer(assistant, msg, body)
+        return _privately(assistant, msg, body)
     return [Reply(platform=platform, chat_id=chat_id, body=body)]
 
 
 async def _time(assistant, msg, args):
+    if not args and msg.replied_to is not None:
+        return await convert_message(assistant, msg, msg.replied_to)
     chat = await assistant.store.chat(msg.platform, msg.chat_id)
     user = await assistant.store.user(msg.platform, msg.user_id)
     sender_tz = (user or {}).get("tz")
@@ -221,7 +233,7 @@ async def _time(assistant, msg, args):
         if not found:
             return _answer(assistant, msg, (Span("I couldn't read a time there. Try /time 15:30 or /time 3pm PT."),))
         if sender_tz is None and not all(m.tz_explicit for m in found):
-            return _answer(
+            return _privately(
                 assistant,
                 msg,
                 (Span("Tell me your zone first, or name one in the time (/time 15:30 CET)."),),
@@ -233,6 +245,38 @@ async def _time(assistant, msg, args):
     if not zones:
         return _answer(assistant, msg, (Span("I don't know any zones in this chat yet. Set yours with /tz."),))
     return _answer(assistant, msg, wording.now_in_zones(zones, datetime.now(timezone.utc), time_format))
+
+
+async def convert_message(assistant, msg: ChatMessage, target: Quoted) -> list[Reply]:
+    """Convert another message's times on request: /time sent as a reply to it, and each
+    platform's "convert this message" action. Read in its writer's zone (not the asker's), shown
+    in every zone of the chat and the asker's; answered under that message, even in a muted chat."""
+    writer, asker, chat = await asyncio.gather(
+        assistant.store.user(msg.platform, target.user_id) if target.user_id else _nothing(),
+        assistant.store.user(msg.platform, msg.user_id),
+        assistant.store.chat(msg.platform, msg.chat_id),
+    )
+    writer_tz = (writer or {}).get("tz")
+    zones = assistant.chat_zones(chat, writer_tz, (asker or {}).get("tz"))
+    sent_at = datetime.fromtimestamp(target.sent_at, timezone.utc)
+    found = mentions.find_mentions(target.text, writer_tz or "UTC", sent_at, zones)[:MAX_CONVERTED]
+    if not found:
+        return _answer(assistant, msg, (Span("I couldn't find a time in that message."),))
+    if writer_tz is None:
+        found = [m for m in found if m.tz_explicit]
+        if not found:
+            who = target.user_name or "its writer"
+            return _answer(assistant, msg, (Span(
+                f"I don't know {who}'s time zone yet, so I can't tell which time they mean. "
+                "Once they set it (/tz), ask me again."),))
+    time_format = chat.get("time_format") or wording.format_of(found)
+    body = wording.conversion(found, zones + ["UTC"] if len(zones) < 2 else zones, sent_at, time_format)
+    reply = assistant.reply(msg, body or (Span("Everyone here is in that zone already."),))
+    return [msgspec.structs.replace(reply, reply_to=target.message_id or msg.message_id)]
+
+
+async def _nothing():
+    return None
 
 
 async def _zones(assistant, msg, args):
@@ -284,7 +328,7 @@ async def _format(assistant, msg, args):
 
 async def _forget(assistant, msg, args):
     await assistant.store.forget_user(msg.platform, msg.user_id)
-    return _answer(assistant, msg, (Span(f"Done, {msg.user_name}: I deleted your zone and your chat memberships."),))
+    return _privately(assistant, msg, (Span(f"Done, {msg.user_name}: I deleted your zone and your chat memberships."),))
 
 
 _COMMANDS = {
@@ -315,4 +359,10 @@ async def on_button(assistant, press: ButtonPress) -> list[Reply]:
     if declined:
         return [ack, answer(thread_id=press.thread_id, body=(Span(f"OK {press.user_name}, your zone stays as it is."),))]
     replies = await set_zone(assistant, press.platform, press.chat_id, press.user_id, press.user_name, value)
+    if kind == "tz":
+        # A choice from a /tz answer: confirmed to the chooser alone, like every /tz answer.
+        asker = ChatMessage(platform=press.platform, chat_id=press.chat_id, user_id=press.user_id,
+                            user_name=press.user_name, text="", sent_at=0.0, thread_id=press.thread_id,
+                            private=press.private, reply_handle=press.reply_handle)
+        return [ack] + [assistant.private_reply(asker, r.body, press_id=press.press_id) for r in replies]
     return [ack] + [answer(body=r.body, thread_id=press.thread_id) for r in replies]

@@ -96,6 +96,7 @@ class ButtonPress(msgspec.Struct, frozen=True, tag="button"):
     message_id: str = ""
     thread_id: str = ""
     reply_handle: str = ""  # as on ChatMessage: how the platform wants this press answered
+    private: bool = False  # pressed in a one-to-one chat with the bot
 
 
 class MemberLeft(msgspec.Struct, frozen=True, tag="left"):

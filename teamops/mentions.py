@@ -188,7 +188,8 @@ _NOT_NEWLINE = re.compile(r"[^\n]")
 # (UTC−5)". A line counts as ours when it carries a "(UTC…)" label AND looks like a reply line:
 # it starts with "•", or its leading clock is followed by two spaces, or it uses the true minus
 # sign U+2212 that people do not type. Such lines, the header line right above a block of them
-# ("15:30 Lisbon, Mon 30 Nov") and our "(read …)"/"(clocks …)" notes are not read. A user's own
+# ("15:30 Lisbon, Mon 30 Nov"), our "(read …)"/"(clocks …)" notes and our "🕒 on your clock: …"
+# line are not read. A user's own
 # "15:00 standup (UTC+3)" is none of these and is read. "→" alone is not a signal: people write
 # "standup 10:00 → 11:00" to announce a move.
 _UTC_LABEL = re.compile(r"\(UTC(?:[+\u2212]\d{1,2}(?::\d\d)?)?\)")
@@ -221,7 +222,7 @@ def _mask_replies(text: str) -> str:
     ours = [_is_reply_line(line) for line in lines]
     if not any(ours):
         return text
-    notes = [line.strip(" \t>").startswith(("(read ", "(clocks ")) for line in lines]
+    notes = [line.strip(" \t>").startswith(("(read ", "(clocks ", "\U0001f552 ")) for line in lines]
     for index in range(len(lines) - 1, -1, -1):
         if ours[index] or notes[index] or not _REPLY_CLOCK.match(lines[index]):
             continue

@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-from teamops.events import Span
+from teamops.events import TIME, WEEKDAY_TIME, Moment, Span
 
 log = logging.getLogger("teamops.wording")
 
@@ -156,6 +156,7 @@ def conversion(mentions, zones, today: datetime | None = None, time_format: str 
         notes = _notes(mention, source_start, time_format)
         if notes:
             spans.append(Span(f"\n{notes}"))
+        spans.extend(reader_clock(start, end, time_format))
         for tz in others:
             zone = zone_for(tz)
             local_start = start.astimezone(zone)
@@ -167,6 +168,25 @@ def conversion(mentions, zones, today: datetime | None = None, time_format: str 
             spans.append(Span(line, bold=True))
             spans.append(Span(f"  {label} ({offset_label(local_start)}){_day_shift(local_start, source_start)}"))
     return tuple(spans)
+
+
+def reader_clock(start: datetime, end: datetime | None, time_format: str) -> tuple[Span, ...]:
+    """The line that shows the moment on each reader's own clock, whatever zone they are in (or
+    never told us): moments a client renders in its reader's zone, with UTC text as the fallback."""
+    start_utc = start.astimezone(timezone.utc)
+    line = [
+        Span("\n\U0001f552 on your clock: ", reader_clock=True),
+        Span(
+            f"{WEEKDAYS[start_utc.weekday()]} {clock(start_utc, time_format)} UTC",
+            moment=Moment(int(start_utc.timestamp()), WEEKDAY_TIME),
+            reader_clock=True,
+        ),
+    ]
+    if end is not None:
+        end_utc = end.astimezone(timezone.utc)
+        line.append(Span("\u2013", reader_clock=True))
+        line.append(Span(f"{clock(end_utc, time_format)} UTC", moment=Moment(int(end_utc.timestamp()), TIME), reader_clock=True))
+    return tuple(line)
 
 
 def _notes(mention, source_start: datetime, time_format: str) -> str:

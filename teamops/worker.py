@@ -9,7 +9,10 @@ recorded reply, so a reply is neither lost nor sent twice (bar a crash in the in
 accepted send and the write that records it). The assistant's own state changes are keyed by the
 event, so a decision made again after a failure comes out the same.
 
-Items of one chat are handled one at a time, in the order they arrived.
+Items of one chat are handled one at a time, in the order they arrived. That alone does not keep
+an edit from overtaking its original (the original's send may be waiting for a retry, or another
+instance may hold it): the reply store does (see Assistant.on_edit), and the assistant may ask for
+an item to be decided again later (Later), which puts it back like a retry.
 
 A request that is still waiting for its own HTTP response (a Discord interaction, see
 RequestAnswers) may carry the first replies itself; those are recorded as sent and the worker
@@ -26,6 +29,7 @@ import logging
 import time
 
 from teamops import logs
+from teamops.assistant import Later
 from teamops.events import event_from_doc, replies_from_doc, to_doc
 from teamops.senders import Outcome
 
@@ -173,7 +177,11 @@ class Worker:
             replies_doc = item.get("replies")
             if replies_doc is None:
                 event = event_from_doc(item["event"])
-                replies = await self.assistant.handle(event, item["event_id"])
+                try:
+                    replies = await self.assistant.handle(event, item["event_id"])
+                except Later as later:  # e.g. an edit whose reply is not out yet: decided again then
+                    await self._retry(item, later.reason, later.seconds, quiet=True)
+                    return
                 replies_doc = [to_doc(r) for r in replies]
                 # The request may still be waiting to carry the first replies in its response.
                 sent, waiter = self.answers.hand_over(item["platform"], item["event_id"], replies)
@@ -239,7 +247,7 @@ class Worker:
         except Exception as exc:  # the reply is out: failing the item now would send it twice
             log.warning("recording a sent reply failed: %s", type(exc).__name__)
 
-    async def _retry(self, item: dict, reason: str, after: float) -> None:
+    async def _retry(self, item: dict, reason: str, after: float, quiet: bool = False) -> None:
         attempts = item.get("attempts", 1)
         where = f"platform={item['platform']} event={item['event_id']}"
         try:
@@ -248,7 +256,7 @@ class Worker:
                 await self.store.inbox_failed(item, reason)
                 return
             delay = max(after, RETRY_BASE_SECONDS * 2 ** (attempts - 1))
-            log.warning("will retry in %.0fs: %s (%s)", delay, where, reason)
+            log.log(logging.INFO if quiet else logging.WARNING, "will retry in %.0fs: %s (%s)", delay, where, reason)
             await self.store.inbox_retry(item, delay, reason)
         except Exception as exc:  # the lease runs out and the scan offers it again
             log.warning("could not reschedule %s: %s", where, type(exc).__name__)

@@ -81,13 +81,21 @@ def db(mongo_uri):
 
 # ---------------------------------------------------------------- fake Telegram Bot API
 class FakeTelegram:
-    """Records every Bot API call; answers 200 unless told to fail the next calls."""
+    """Records every Bot API call; answers 200 unless told to fail the next calls.
+
+    Keeps what each chat shows, as Telegram would: sendMessage adds a message (private ones, with
+    receiver_user_id, come back with message_id 0 and are kept apart), editMessageText changes one
+    ("message is not modified" when the text is the same), deleteMessage removes one. With
+    `refuse_private` set, private messages are refused as an old group type would be."""
 
     def __init__(self):
         self.calls: list[dict] = []
         self.script: list[tuple[int, dict]] = []  # answers for the next calls, in order
         self.delays: list[float] = []  # seconds to wait before answering the next calls
         self.member_status: dict[tuple[str, str], str] = {}  # (chat, user) -> getChatMember status; default "member"
+        self.refuse_private = False
+        self.shown: dict[tuple[int, int], str] = {}  # (chat, message_id) -> text everyone in the chat sees
+        self.private: list[dict] = []  # delivered private messages (sendMessage bodies)
         self.lock = threading.Lock()
         self._message_ids = itertools.count(1000)
         fake = self
@@ -102,9 +110,10 @@ class FakeTelegram:
                     body = {"_raw": raw.decode("utf-8", "replace")}
                 method = self.path.rsplit("/", 1)[-1]
                 with fake.lock:
-                    status, answer = fake.script.pop(0) if fake.script else (200, None)
+                    status, answer = fake.script.pop(0) if fake.script else fake._answer(method, body)
                     delay = fake.delays.pop(0) if fake.delays else 0.0
-                    fake.calls.append({"method": method, "path": self.path, "body": body, "status": status})
+                    fake.calls.append({"method": method, "path": self.path, "body": body, "status": status,
+                                       "at": time.monotonic()})
                 if delay:
                     time.sleep(delay)
                 if answer is None and method == "getMe":
@@ -128,6 +137,32 @@ class FakeTelegram:
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def _answer(self, method: str, body: dict) -> tuple[int, dict | None]:
+        """What Telegram would answer (under the lock); None: the generic answer below."""
+        chat, message_id = body.get("chat_id"), body.get("message_id")
+        if method == "sendMessage" and "receiver_user_id" in body:
+            if self.refuse_private:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: ephemeral messages can't be sent here"}
+            self.private.append(body)
+            return 200, {"ok": True, "result": {"message_id": 0, "ephemeral_message_id": next(self._message_ids),
+                                                 "receiver_user": {"id": body["receiver_user_id"]}}}
+        if method == "sendMessage":
+            message_id = next(self._message_ids)
+            self.shown[(chat, message_id)] = body.get("text", "")
+            return 200, {"ok": True, "result": {"message_id": message_id, "chat": {"id": chat}}}
+        if method == "editMessageText":
+            if (chat, message_id) not in self.shown:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"}
+            if self.shown[(chat, message_id)] == body.get("text"):
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message is not modified"}
+            self.shown[(chat, message_id)] = body.get("text", "")
+            return 200, {"ok": True, "result": {"message_id": message_id, "chat": {"id": chat}}}
+        if method == "deleteMessage":
+            if self.shown.pop((chat, message_id), None) is None:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message to delete not found"}
+            return 200, {"ok": True, "result": True}
+        return 200, None
 
     def fail_next(self, status: int, answer: dict | None = None, times: int = 1):
         with self.lock:
@@ -257,9 +292,15 @@ _update_ids = itertools.count(int(time.time()) % 100000 * 1000)
 _message_ids = itertools.count(1)
 
 
+def tg_edit(original: dict, text: str, edit_date: int | None = None, update_id: int | None = None) -> dict:
+    """An edited_message update for the message in `original` (an update made by tg_message)."""
+    message = {**original["message"], "text": text, "edit_date": int(time.time()) if edit_date is None else edit_date}
+    return {"update_id": next(_update_ids) if update_id is None else update_id, "edited_message": message}
+
+
 def tg_message(text: str, user_id: int = 111, chat_id: int = -100500, name: str = "Ana",
                date: int | None = None, update_id: int | None = None, thread_id: int | None = None,
-               chat_type: str = "supergroup", is_bot: bool = False) -> dict:
+               chat_type: str = "supergroup", is_bot: bool = False, reply_to: dict | None = None) -> dict:
     message = {
         "message_id": next(_message_ids),
         "from": {"id": user_id, "is_bot": is_bot, "first_name": name},
@@ -269,6 +310,8 @@ def tg_message(text: str, user_id: int = 111, chat_id: int = -100500, name: str 
     }
     if thread_id is not None:
         message.update(message_thread_id=thread_id, is_topic_message=True)
+    if reply_to is not None:  # another tg_message update: this one answers its message
+        message["reply_to_message"] = reply_to["message"]
     return {"update_id": next(_update_ids) if update_id is None else update_id, "message": message}
 
 

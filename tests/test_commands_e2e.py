@@ -50,9 +50,14 @@ def chat(start_app, mongo_uri, telegram_api, db):
     return Chat()
 
 
-def test_tz_without_zone_offers_the_link(chat):
+def test_tz_without_zone_offers_the_link_privately(chat, telegram_api):
     reply = chat.answer("/tz")
-    assert reply["reply_markup"]["inline_keyboard"][0][0]["url"].startswith(f"https://t.me/team_ops_bot?start=tz{CHAT}_")
+    assert reply["receiver_user_id"] == 111, "only Ana sees her link"
+    assert reply["reply_markup"]["inline_keyboard"][0][0]["url"].startswith("http://verify.example.test/verify?token=")
+    telegram_api.refuse_private = True
+    public = chat.answer("/tz")
+    assert "receiver_user_id" not in public
+    assert public["reply_markup"]["inline_keyboard"][0][0]["url"].startswith(f"https://t.me/team_ops_bot?start=tz{CHAT}_")
 
 
 @pytest.mark.parametrize("typed, stored", [

@@ -78,6 +78,7 @@ def test_try_prints_the_reply():
     assert "09:30" in result.stdout and "New York" in result.stdout
     assert "22:30" in result.stdout and "Tokyo" in result.stdout
     assert "14:30" in result.stdout and "Lisbon" in result.stdout
+    assert "on your clock" not in result.stdout, "plain text has no moments to show on a reader's clock"
     silent = _run(["try", "shipped v2.14.1", "--tz", "Europe/Lisbon"], dict(os.environ))
     assert silent.returncode == 0 and "silent" in silent.stdout
 
@@ -90,3 +91,4 @@ def test_set_webhook_registers_url_and_secret(mongo_uri, telegram_api):
     assert call["url"] == "https://ops.example.com/hooks/telegram"
     assert call["secret_token"] == env["TELEGRAM_WEBHOOK_SECRET"]
     assert "callback_query" in call["allowed_updates"] and "chat_member" in call["allowed_updates"]
+    assert "edited_message" in call["allowed_updates"], "without it Telegram sends no edits to follow"

@@ -29,24 +29,23 @@ def _expected(hhmm: str, source: str, target: str, sent: datetime) -> datetime:
     return local.astimezone(ZoneInfo(target))
 
 
-def test_unknown_sender_gets_link_then_conversion(start_app, mongo_uri, telegram_api, db):
+def test_unknown_writer_in_a_group_gets_the_link_privately_then_conversion(start_app, mongo_uri, telegram_api, db):
+    from teamops import tokens
+    from conftest import VERIFY_SECRET
+
     app = start_app(app_env(mongo_uri, telegram_api, TEAM_TIMEZONES="Asia/Tokyo,America/New_York"))
     update = tg_message("sync at 15:30?", user_id=7001, name="Ana")
     response = app.telegram(update)
     assert response.status == 200 and json.loads(response.data) == {"ok": True}
 
     [prompt] = telegram_api.wait_sent(1)
-    assert prompt["chat_id"] == update["message"]["chat"]["id"]
+    # Only Ana sees it (an ephemeral message in the group), so it carries her own link at once.
+    assert prompt["chat_id"] == update["message"]["chat"]["id"] and prompt["receiver_user_id"] == 7001
     assert prompt["reply_parameters"] == {"message_id": update["message"]["message_id"], "allow_sending_without_reply": True}
     assert prompt["parse_mode"] == "HTML"
-    # In a group everyone sees the button, so it opens a private chat with the bot instead of
-    # carrying Ana's own link; there the bot hands whoever pressed it a link of their own.
-    button = prompt["reply_markup"]["inline_keyboard"][0][0]["url"]
-    assert button.startswith("https://t.me/team_ops_bot?start=tz-100500_")
-    app.telegram(tg_message(f"/start {_start_code(button)}", user_id=7001, chat_id=7001, name="Ana", chat_type="private"))
-    private = telegram_api.wait_sent(2)[1]
-    assert private["chat_id"] == 7001
-    token = _link_token(private)
+    token = _link_token(prompt)
+    assert tokens.check(VERIFY_SECRET, token).c == "-100500", "the link is for this group"
+    assert telegram_api.shown == {}, "nobody else in the group saw anything"
 
     page = app.get(f"/verify?token={token}")
     assert page.status == 200 and b"<html" in page.data.lower()
@@ -56,8 +55,8 @@ def test_unknown_sender_gets_link_then_conversion(start_app, mongo_uri, telegram
     assert db.users.find_one({"platform": "telegram", "user_id": "7001"})["tz"] == "Europe/Lisbon"
 
     # The chat hears about it, and the message that was waiting is converted now.
-    sent = telegram_api.wait_sent(4)[1:]
-    assert sent[1]["chat_id"] == -100500 and "Europe/Lisbon" in sent[1]["text"]
+    sent = telegram_api.wait_sent(3)
+    assert sent[1]["chat_id"] == -100500 and "Europe/Lisbon" in sent[1]["text"] and "receiver_user_id" not in sent[1]
     tokyo = _expected("15:30", "Europe/Lisbon", "Asia/Tokyo", datetime.now(timezone.utc))
     new_york = _expected("15:30", "Europe/Lisbon", "America/New_York", datetime.now(timezone.utc))
     conversion = sent[2]["text"]
@@ -68,17 +67,46 @@ def test_unknown_sender_gets_link_then_conversion(start_app, mongo_uri, telegram
 
     # The same words again: converted straight away, no second link.
     app.telegram(tg_message("sync at 15:30?", user_id=7001, name="Ana"))
-    again = telegram_api.wait_sent(5)[4]
+    again = telegram_api.wait_sent(4)[3]
     assert f"{tokyo:%H:%M}" in again["text"] and "reply_markup" not in again
     # A spent link cannot be used twice.
     replay = app.post("/api/verify", {"token": token, "tz_iana": "Asia/Tokyo"})
     assert replay.status == 400 and "used" in json.loads(replay.data)["error"]
 
 
+def test_a_refused_private_link_falls_back_to_the_deep_link_flow(start_app, mongo_uri, telegram_api, db):
+    """Telegram will not deliver the private message (an old group type): the group gets today's
+    button, which opens a private chat with the bot; Ana's own link is never shown publicly."""
+    telegram_api.refuse_private = True
+    app = start_app(app_env(mongo_uri, telegram_api, TEAM_TIMEZONES="Asia/Tokyo,America/New_York"))
+    update = tg_message("sync at 15:30?", user_id=7001, name="Ana")
+    app.telegram(update)
+    [prompt] = telegram_api.wait_sent(1)
+    refused = [c for c in telegram_api.calls if c["status"] == 400]
+    assert len(refused) == 1 and refused[0]["body"]["receiver_user_id"] == 7001, "tried privately first"
+    assert "receiver_user_id" not in prompt and "verify?token=" not in json.dumps(prompt), "no personal link in public"
+    assert prompt["reply_parameters"] == {"message_id": update["message"]["message_id"], "allow_sending_without_reply": True}
+    button = prompt["reply_markup"]["inline_keyboard"][0][0]["url"]
+    assert button.startswith("https://t.me/team_ops_bot?start=tz-100500_")
+    app.telegram(tg_message(f"/start {_start_code(button)}", user_id=7001, chat_id=7001, name="Ana", chat_type="private"))
+    private = telegram_api.wait_sent(2)[1]
+    assert private["chat_id"] == 7001 and "receiver_user_id" not in private
+    token = _link_token(private)
+    done = app.post("/api/verify", {"token": token, "tz_iana": "Europe/Lisbon"})
+    assert done.status == 200, done.data
+    sent = telegram_api.wait_sent(4)[2:]
+    assert sent[0]["chat_id"] == -100500 and "Europe/Lisbon" in sent[0]["text"]
+    tokyo = _expected("15:30", "Europe/Lisbon", "Asia/Tokyo", datetime.now(timezone.utc))
+    assert f"{tokyo:%H:%M}" in sent[1]["text"] and sent[1]["reply_parameters"]["message_id"] == update["message"]["message_id"]
+    sends = [c["status"] for c in telegram_api.calls if c["method"] == "sendMessage"]
+    assert sends == [400, 200, 200, 200, 200], "one refusal, then four messages: nothing retried"
+
+
 def test_a_group_button_never_hands_out_someone_elses_link(start_app, mongo_uri, telegram_api, db):
     from teamops import tokens
     from conftest import VERIFY_SECRET
 
+    telegram_api.refuse_private = True  # the public button of the deep-link flow
     app = start_app(app_env(mongo_uri, telegram_api))
     app.telegram(tg_message("sync at 15:30", user_id=7101, name="Ana"))
     [prompt] = telegram_api.wait_sent(1)
@@ -110,6 +138,7 @@ def test_a_group_button_never_hands_out_someone_elses_link(start_app, mongo_uri,
 
 
 def test_bot_username_is_learned_from_telegram_when_not_configured(start_app, mongo_uri, telegram_api):
+    telegram_api.refuse_private = True  # so the group sees the prompt with its button
     app = start_app(app_env(mongo_uri, telegram_api, TELEGRAM_BOT_USERNAME=""))
     assert [c["method"] for c in telegram_api.calls] == ["getMe"]
     app.telegram(tg_message("sync at 15:30", user_id=7201, name="Ana"))

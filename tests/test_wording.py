@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from teamops import mentions, wording
+from teamops.events import TIME, WEEKDAY_TIME, plain
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)  # a Monday
 
@@ -70,3 +71,17 @@ def test_nobody_else_means_silence():
 def test_our_own_reply_pasted_back_is_not_read_again():
     first = reply("sync at 15:30")
     assert mentions.find_mentions(first, "Europe/Berlin", NOW) == []
+
+
+def test_each_converted_time_carries_a_moment_on_the_readers_clock():
+    found = mentions.find_mentions("standup at 10:00, blocked 14:00-15:30", "Europe/Berlin", NOW)
+    body = wording.conversion(found, ["Europe/Berlin", "Asia/Tokyo"], NOW)
+    moments = [(s.moment.unix, s.moment.style, s.text) for s in body if s.moment]
+    berlin = NOW.replace(hour=9)  # 10:00 in Berlin (UTC+1) on that Monday
+    assert moments == [
+        (int(berlin.timestamp()), WEEKDAY_TIME, "Mon 09:00 UTC"),
+        (int(berlin.replace(hour=13).timestamp()), WEEKDAY_TIME, "Mon 13:00 UTC"),
+        (int(berlin.replace(hour=14, minute=30).timestamp()), TIME, "14:30 UTC"),  # a range's end
+    ]
+    assert all(s.reader_clock for s in body if s.moment), "moments sit on the reader's-clock line"
+    assert "on your clock" in "".join(s.text for s in body) and "on your clock" not in plain(body)

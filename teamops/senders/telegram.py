@@ -1,4 +1,5 @@
-"""Telegram Bot API sender: sendMessage (HTML, escaped) and answerCallbackQuery, over urllib3.
+"""Telegram Bot API sender: sendMessage (HTML, escaped; moments as <tg-time>; private answers as
+ephemeral messages), editMessageText, deleteMessage and answerCallbackQuery, over urllib3.
 
 urllib3 is blocking, so each call runs in a worker thread; waits between retries are asyncio
 sleeps, so nothing here stalls the event loop. A 429 is retried after the `retry_after` Telegram
@@ -11,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import time
 
 import msgspec
 import urllib3
 
-from teamops.events import Reply
+from teamops.events import TIME, WEEKDAY_TIME, Reply, Span
 from teamops.senders import SENT, Outcome
 
 log = logging.getLogger("teamops.telegram")
@@ -57,17 +59,38 @@ class _MeAnswer(msgspec.Struct):
 
 IN_CHAT = frozenset(("creator", "administrator", "member"))
 
+class _SentAnswer(msgspec.Struct):
+    result: object = None  # the sent Message, or True for a deletion
+
+
 _decode_answer = msgspec.json.Decoder(_ApiAnswer).decode
+_decode_sent = msgspec.json.Decoder(_SentAnswer).decode
 _decode_member = msgspec.json.Decoder(_MemberAnswer).decode
 _decode_me = msgspec.json.Decoder(_MeAnswer).decode
 _encode = msgspec.json.Encoder().encode
 
 
-def render_html(reply: Reply) -> str:
-    """Spans to Telegram HTML: every piece of text escaped, bold runs in <b>."""
+# Moment styles to date_time formats (w weekday, t short time); clients show them in the reader's
+# own zone and locale.
+MOMENT_FORMATS = {WEEKDAY_TIME: "wt", TIME: "t"}
+MOMENT_HORIZON_SECONDS = 1098 * 24 * 3600  # Telegram takes instants from 0 to now + 1,098 days
+
+
+def _moment(span: Span, now: float) -> str:
+    text = html.escape(span.text, quote=False)
+    moment = span.moment
+    if moment is None or not 0 <= moment.unix <= now + MOMENT_HORIZON_SECONDS:
+        return text  # out of range: the fallback text, as written
+    return f'<tg-time unix="{moment.unix}" format="{MOMENT_FORMATS.get(moment.style, "wt")}">{text}</tg-time>'
+
+
+def render_html(reply: Reply, now: float | None = None) -> str:
+    """Spans to Telegram HTML: every piece of text escaped, bold runs in <b>, moments as <tg-time>
+    (rendered on each reader's own clock; the reader's-clock line is kept, Telegram can show it)."""
+    now = time.time() if now is None else now
     parts = []
     for span in reply.body:
-        text = html.escape(span.text, quote=False)
+        text = _moment(span, now)
         parts.append(f"<b>{text}</b>" if span.bold else text)
     rendered = "".join(parts)
     if len(rendered) > TEXT_LIMIT:
@@ -80,25 +103,36 @@ def render_html(reply: Reply) -> str:
     return rendered
 
 
-def _button(button, reply: Reply, bot_username: str) -> dict:
+def _group(chat_id: str) -> bool:
+    return chat_id.startswith("-")  # groups and supergroups have negative ids, people positive
+
+
+def _button(button, reply: Reply, bot_username: str) -> dict | None:
+    if button.private_start and _group(reply.chat_id) and not reply.private_to and bot_username:
+        # Everyone in the group sees this button, so it opens a private chat with the bot, which
+        # hands whoever pressed it a link of their own.
+        return {"text": button.text, "url": f"https://t.me/{bot_username}?start={button.private_start}"}
     if button.url:
-        url = button.url
-        if button.private_start and reply.chat_id.startswith("-") and bot_username:
-            # Group chats have negative ids. Everyone there sees the button, so it opens a private
-            # chat with the bot, which hands the presser a link of their own.
-            url = f"https://t.me/{bot_username}?start={button.private_start}"
-        return {"text": button.text, "url": url}
-    return {"text": button.text, "callback_data": button.data}
+        return {"text": button.text, "url": button.url}
+    if button.data:
+        return {"text": button.text, "callback_data": button.data}
+    return None  # a personal link's button in a public fallback, with no deep link to offer
+
+
+def _keyboard(reply: Reply, bot_username: str) -> dict | None:
+    rows = [[b for b in (_button(button, reply, bot_username) for button in row) if b] for row in reply.buttons]
+    rows = [row for row in rows if row]
+    return {"inline_keyboard": rows} if rows else None
 
 
 def _chat(chat_id: str):
     return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
 
 
-def send_message_payload(reply: Reply, bot_username: str = "") -> dict:
+def send_message_payload(reply: Reply, bot_username: str = "", now: float | None = None) -> dict:
     payload: dict = {
         "chat_id": _chat(reply.chat_id),
-        "text": render_html(reply),
+        "text": render_html(reply, now),
         "parse_mode": "HTML",
         "link_preview_options": {"is_disabled": True},
     }
@@ -106,13 +140,29 @@ def send_message_payload(reply: Reply, bot_username: str = "") -> dict:
         payload["message_thread_id"] = int(reply.thread_id)
     if reply.reply_to:
         payload["reply_parameters"] = {"message_id": int(reply.reply_to), "allow_sending_without_reply": True}
-    if reply.buttons:
-        payload["reply_markup"] = {
-            "inline_keyboard": [
-                [_button(b, reply, bot_username) for b in row]
-                for row in reply.buttons
-            ]
-        }
+    if reply.private_to and _group(reply.chat_id):
+        # An ephemeral message (Bot API 10.2): only this member sees it. In a private chat the
+        # reply is private anyway.
+        payload["receiver_user_id"] = int(reply.private_to) if reply.private_to.isdigit() else reply.private_to
+        if reply.private_press:
+            payload["callback_query_id"] = reply.private_press
+    keyboard = _keyboard(reply, bot_username)
+    if keyboard:
+        payload["reply_markup"] = keyboard
+    return payload
+
+
+def edit_message_payload(reply: Reply, bot_username: str = "", now: float | None = None) -> dict:
+    payload: dict = {
+        "chat_id": _chat(reply.chat_id),
+        "message_id": int(reply.edit_of),
+        "text": render_html(reply, now),
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+    }
+    keyboard = _keyboard(reply, bot_username)
+    if keyboard:
+        payload["reply_markup"] = keyboard
     return payload
 
 
@@ -136,7 +186,24 @@ class TelegramSender:
             # A press older than Telegram's window cannot be answered; never worth a retry.
             outcome = await self._call("answerCallbackQuery", body)
             return SENT if outcome.status == "retry" else outcome
-        return await self._call("sendMessage", send_message_payload(reply, self.bot_username))
+        if reply.edit_of:
+            return await self._change(reply)
+        payload = send_message_payload(reply, self.bot_username)
+        outcome = await self._call("sendMessage", payload)
+        if "receiver_user_id" in payload and outcome.status == "dropped":
+            # Telegram would not deliver it privately (an old group type, a client that cannot):
+            # the worker sends the reply's public fallback instead.
+            return Outcome("refused", detail=outcome.detail)
+        return outcome
+
+    async def _change(self, reply: Reply) -> Outcome:
+        """Edit or delete a message we sent before."""
+        if reply.delete:
+            return await self._call("deleteMessage", {"chat_id": _chat(reply.chat_id), "message_id": int(reply.edit_of)})
+        outcome = await self._call("editMessageText", edit_message_payload(reply, self.bot_username))
+        if outcome.status == "sent" or (outcome.status == "dropped" and "not modified" in outcome.detail):
+            return Outcome("sent", message_id=reply.edit_of)  # "not modified": it says that already
+        return outcome
 
     def learn_username(self) -> str:
         """The bot's username from getMe (blocking: called once at start-up, off the loop); "" when
@@ -212,7 +279,13 @@ class TelegramSender:
             return Outcome("retry", detail=type(exc).__name__)
         status = response.status
         if 200 <= status < 300:
-            return SENT
+            try:
+                sent = _decode_sent(response.data).result
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                sent = None
+            # A private (ephemeral) message comes back with message_id 0: it cannot be edited.
+            message_id = sent.get("message_id") if isinstance(sent, dict) else None
+            return Outcome("sent", message_id=str(message_id)) if isinstance(message_id, int) and message_id else SENT
         try:
             answer = _decode_answer(response.data)
         except msgspec.DecodeError:
