@@ -147,17 +147,11 @@ class Assistant:
             tuple(Button(text=b.text, private_start=b.private_start) if b.private_start else b for b in row)
             for row in buttons
         )
-        return Reply(
-            platform=msg.platform,
-            chat_id=msg.chat_id,
-            body=public.body,
-            reply_to=msg.message_id,
-            thread_id=msg.thread_id,
-            buttons=buttons,
+        return msgspec.structs.replace(
+            public,
             private_to=msg.user_id,
             private_press=press_id,
-            fallback=Reply(platform=msg.platform, chat_id=msg.chat_id, body=public.body, reply_to=msg.message_id,
-                           thread_id=msg.thread_id, buttons=without_links),
+            fallback=msgspec.structs.replace(public, buttons=without_links),
         )
 
     # ----- a message that may hold times -----

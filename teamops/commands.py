@@ -252,7 +252,7 @@ async def convert_message(assistant, msg: ChatMessage, target: Quoted) -> list[R
     platform's "convert this message" action. Read in its writer's zone (not the asker's), shown
     in every zone of the chat and the asker's; answered under that message, even in a muted chat."""
     writer, asker, chat = await asyncio.gather(
-        assistant.store.user(msg.platform, target.user_id) if target.user_id else _nothing(),
+        assistant.store.user(msg.platform, target.user_id),
         assistant.store.user(msg.platform, msg.user_id),
         assistant.store.chat(msg.platform, msg.chat_id),
     )
@@ -273,10 +273,6 @@ async def convert_message(assistant, msg: ChatMessage, target: Quoted) -> list[R
     body = wording.conversion(found, zones + ["UTC"] if len(zones) < 2 else zones, sent_at, time_format)
     reply = assistant.reply(msg, body or (Span("Everyone here is in that zone already."),))
     return [msgspec.structs.replace(reply, reply_to=target.message_id or msg.message_id)]
-
-
-async def _nothing():
-    return None
 
 
 async def _zones(assistant, msg, args):

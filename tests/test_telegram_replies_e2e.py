@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import app_env, tg_edit, tg_message, wait_for
+from conftest import tg_edit, tg_message, wait_for
 
 CHAT = -100500
 TG_TIME = re.compile(r'<tg-time unix="(\d+)" format="(\w*)">([^<]*)</tg-time>')
@@ -32,7 +32,7 @@ def _at(hhmm: str, tz: str, sent: datetime) -> datetime:
 class _Tags(HTMLParser):
     """Checks Telegram HTML: only tags Telegram knows, each closed in order."""
 
-    ALLOWED = {"b", "tg-time"}
+    ALLOWED = frozenset(("b", "tg-time"))
 
     def __init__(self):
         super().__init__()
@@ -68,7 +68,7 @@ def test_each_converted_time_is_a_moment_on_the_readers_clock(app, telegram_api,
     sent = datetime.fromtimestamp(update["message"]["date"], timezone.utc)
     moments = [(int(unix), style) for unix, style, _ in TG_TIME.findall(text)]
     expected = [_at("10:00", "Europe/Berlin", sent), _at("14:00", "Europe/Berlin", sent), _at("15:30", "Europe/Berlin", sent)]
-    assert moments == [(int(e.timestamp()), style) for e, style in zip(expected, ("wt", "wt", "t"))], text
+    assert moments == [(int(e.timestamp()), style) for e, style in zip(expected, ("wt", "wt", "t"), strict=True)], text
     assert text.count("on your clock") == 2, "one reader's-clock line per converted time"
     # The zone lines stay, for a glance and for old clients.
     assert f"<b>{expected[0].astimezone(ZoneInfo('Asia/Tokyo')):%H:%M}</b>" in text
@@ -181,7 +181,7 @@ def test_an_edit_storm_ends_on_the_final_text_with_spaced_edits(app, telegram_ap
     edits = _calls(telegram_api, "editMessageText")
     assert final in edits[-1]["body"]["text"], "the last edit of our reply is the final text"
     assert len(edits) <= 4, f"{len(edits)} edits of our reply for one storm"
-    gaps = [b["at"] - a["at"] for a, b in zip(edits, edits[1:])]
+    gaps = [b["at"] - a["at"] for a, b in zip(edits, edits[1:], strict=False)]
     assert all(gap >= 2.9 for gap in gaps), f"edits of our reply closer than a few seconds: {gaps}"
     assert len(telegram_api.sent()) == 1
 

@@ -59,6 +59,7 @@ class _MeAnswer(msgspec.Struct):
 
 IN_CHAT = frozenset(("creator", "administrator", "member"))
 
+
 class _SentAnswer(msgspec.Struct):
     result: object = None  # the sent Message, or True for a deletion
 
