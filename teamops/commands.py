@@ -233,7 +233,9 @@ async def _time(assistant, msg, args):
         if not found:
             return _answer(assistant, msg, (Span("I couldn't read a time there. Try /time 15:30 or /time 3pm PT."),))
         if sender_tz is None and not all(m.tz_explicit for m in found):
-            return _privately(
+            # Public, as the question was: its button is for anyone (in a group it opens a private
+            # chat where whoever presses gets a link of their own).
+            return _answer(
                 assistant,
                 msg,
                 (Span("Tell me your zone first, or name one in the time (/time 15:30 CET)."),),
