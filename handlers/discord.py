@@ -202,7 +202,7 @@ def to_event(interaction: Interaction):
         quoted = Quoted(message_id=target.id, text=target.content, sent_at=written,
                         user_id=author.id if author is not None else "",
                         user_name=(author.global_name or author.username) if author is not None else "")
-        return ChatMessage(**common, text=f"/time {target.content}".strip(), sent_at=written, replied_to=quoted,
+        return ChatMessage(**common, text="/time", sent_at=written, replied_to=quoted,
                            reply_handle=handle)
     if data.type != SLASH:
         return None

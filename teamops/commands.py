@@ -258,22 +258,25 @@ async def convert_message(assistant, msg: ChatMessage, target: Quoted) -> list[R
         assistant.store.user(msg.platform, msg.user_id),
         assistant.store.chat(msg.platform, msg.chat_id),
     )
-    writer_tz = (writer or {}).get("tz")
-    zones = assistant.chat_zones(chat, writer_tz, (asker or {}).get("tz"))
+    writer_tz, asker_tz = (writer or {}).get("tz"), (asker or {}).get("tz")
+    zones = assistant.chat_zones(chat, writer_tz, asker_tz)
+    # Whoever asks without a zone of their own sees the times on their own clock (the reply's
+    # moments) and gets the one-click link to set it, so the next answer names their zone too.
+    buttons = () if asker_tz else assistant.verify_button(msg.platform, msg.user_id, msg.chat_id)
     sent_at = datetime.fromtimestamp(target.sent_at, timezone.utc)
     found = mentions.find_mentions(target.text, writer_tz or "UTC", sent_at, zones)[:MAX_CONVERTED]
     if not found:
-        return _answer(assistant, msg, (Span("I couldn't find a time in that message."),))
+        return _answer(assistant, msg, (Span("I couldn't find a time in that message."),), buttons)
     if writer_tz is None:
         found = [m for m in found if m.tz_explicit]
         if not found:
             who = target.user_name or "its writer"
             return _answer(assistant, msg, (Span(
                 f"I don't know {who}'s time zone yet, so I can't tell which time they mean. "
-                "Once they set it (/tz), ask me again."),))
+                "Once they set it (/tz), ask me again."),), buttons)
     time_format = chat.get("time_format") or wording.format_of(found)
     body = wording.conversion(found, zones + ["UTC"] if len(zones) < 2 else zones, sent_at, time_format)
-    reply = assistant.reply(msg, body or (Span("Everyone here is in that zone already."),))
+    reply = assistant.reply(msg, body or (Span("Everyone here is in that zone already."),), buttons)
     return [msgspec.structs.replace(reply, reply_to=target.message_id or msg.message_id)]
 
 
