@@ -134,8 +134,9 @@ def trail(P, scan: str, clock: Clock, pos: int) -> int | None:
             mer = _MERIDIEM_LETTER.match(scan, pos)
             if mer is not None:
                 clock.letter = True
-        if mer and not (mer.group().lstrip()[:2].lower() == "am" and mer.group().lstrip()[:2] != "AM"
-                        and P.meridiem_blockers.match(scan, mer.end())):
+        written = mer.group().lstrip()[:2] if mer else ""
+        if mer and not (written.lower() == "am" and written != "AM" and (
+                P.meridiem_blockers.match(scan, mer.end()) or clock.lang in P.L.am_is_a_word)):
             letter = mer.group("mer").lower()
             if form != "colon" and not 1 <= h <= 12:
                 return None

@@ -71,8 +71,14 @@ def day_refs(P, scan: str) -> list[tuple[int, int, str, object]]:
 
 
 def _time_right_after(scan: str, pos: int) -> bool:
-    rest = scan[pos:pos + 12].lstrip(" \t,")
-    return rest[:1].isdigit()
+    """A number, in digits or words, right after a weekday ("quinta às 10", "segunda às nove")."""
+    rest = scan[pos:pos + 24].lstrip(" \t,")
+    if rest[:1].isdigit():
+        return True
+    from teamops.mentions.words import grammars
+
+    word = rest.split(" ", 1)[0].lower() if rest else ""
+    return any(word in g.word_values for g in grammars())
 
 
 def _without_weekday_spans(P, scan: str, refs: list) -> list:

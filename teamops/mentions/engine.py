@@ -25,6 +25,7 @@ _ASPECT_RATIO = re.compile(r"(?<![\w:.])(?:4:3|16:9|21:9|3:2|5:4|32:9)(?![\w:])"
 _CLOCK_AFTER_DASH = re.compile(r"[-–/][0-9]")
 _SENTENCE_END = re.compile(r"(?<![apAP]\.[mM])[.!?;](?=\s|\Z)|\n")
 _DIGITS_THEN_WORD = re.compile(r"[0-9]+[ \t]*(?P<w>[^\W\d_]+)")
+_SCORE_BEFORE = re.compile(r"(?<![\w:.])[0-9]{1,2}[ \t]+[^\W\d_]{1,3}[ \t]+\Z")
 _REJECT = object()  # a range whose end is a count ("from 2 to 4 weeks"): nothing here is a time
 
 
@@ -89,7 +90,7 @@ def _word_time_positions(tokens: list[tuple[int, str]], vocabulary) -> list[int]
         elif word in numbers:
             prev = tokens[index - 1][1] if index else ""
             nxt = tokens[index + 1][1] if index < last else ""
-            if prev in before or nxt in after or (index > 1 and (tokens[index - 2][1], prev) in pairs):
+            if prev in before or nxt in after or nxt in numbers or (index > 1 and (tokens[index - 2][1], prev) in pairs):
                 found.append(index)
             elif nxt in joints and index + 1 < last:
                 beyond = tokens[index + 2][1]
@@ -235,8 +236,11 @@ def _read(P, scan: str, first, w1: str, w2: str, readings: list[_Reading], chat_
     cue = "single" if glued else C.cue(cues, w1, w2)
     if cue is None and w2 in L.tonight_words and first.form == "bare" and P.tonight_end.match(scan, first.end):
         cue = "single"  # "tonight 9?", "tonight 9 ok?"; but "tonight 4 episodes left" is a count
+    if cue == "single" and _SCORE_BEFORE.search(scan, max(0, first.start - 24), first.start):
+        cue = None  # "score final 3 à 1", "won 2 to 1": the word joins two numbers
     if cue not in ("single", "range", "between") and not first.strong and first.form != "h" \
-            and not (first.suffix == "hw" and first.h >= 13) and not C.may_be_rescued(P, scan, first.end):
+            and first.needs != "tail" and not (first.suffix == "hw" and first.h >= 13) \
+            and not C.may_be_rescued(P, scan, first.end):
         if not (readings and first.start - readings[-1].end <= 5):
             return None  # "3 PRs", "2.14 is out": nothing after the number can make it a time
     chained = None  # the time this one is an alternative to: it shares that one's day part
@@ -309,9 +313,10 @@ def _read(P, scan: str, first, w1: str, w2: str, readings: list[_Reading], chat_
             if after is not None:
                 zone, explicit, end = after
                 zone = zone if zone is not None else ""
-    elif first.form == "phrase" and first.needs == "word" and second is None and zone is None \
-            and first.suffix is None and first.mer is None and not part_adjacent:
-        if not C.follows_ok(P, scan, end, C.language_cues(first.lang).word_hour_followers):
+    elif first.form == "phrase" and second is None and zone is None and first.suffix is None \
+            and first.mer is None and not part_adjacent and (
+                first.needs == "word" or (first.needs == "tail" and cue not in ("single", "weak"))):
+        if cue in ("duration", "value") or not C.follows_ok(P, scan, end, C.language_cues(first.lang).word_hour_followers):
             return None  # "at three locations", "в три захода": a count the noun list does not know
     return _Reading(first.start, end, first, second, zone, explicit, part)
 
@@ -398,6 +403,8 @@ def _accepted(first, second, cue: str | None, zoned: bool, part_adjacent: bool) 
             if first.suffix == "hw":
                 return cue == "single" or (cue == "weak" and part_adjacent)
             return cue == "single" or zoned or part_adjacent
+        if first.needs == "tail":
+            return True  # the words after it were checked in _read
         return cue in ("single", "weak") or zoned or part_adjacent  # "three thirty", "tres y media"
     if first.form == "dot":
         return cue in ("single", "weak") or zoned or part_adjacent or first.suffix == "hw"

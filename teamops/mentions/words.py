@@ -68,6 +68,8 @@ class Grammar:
         for phrase in lang.clock_phrases:
             self._add(phrase)
         self.word_values = self.hours  # a bare number word read as an hour
+        self.hour_heads = frozenset(w.split()[0] for w in self.hours)
+        self.hour_word = re.compile("(?:" + alternation(self.hours) + ")" + _END, re.I)
 
     def _add(self, phrase) -> None:
         tokens = phrase.template.split()
@@ -222,13 +224,14 @@ def word_clocks(scan: str, pos: int, word: str, digit_next: str | None = None) -
         entries = grammar.by_first.get(word)
         if entries:
             found.extend(grammar.read_at(scan, pos, entries))
-        value = grammar.word_values.get(word)
-        if value is not None and value <= 23:
-            end = pos + len(word)
-            if scan[pos:end].lower() == word:
-                found.append(Reading(pos, end, value, 0, False, grammar.lang.word_hour_needs, grammar.lang.code,
-                                     has_minutes=False))
-    found.sort(key=lambda r: r.end - r.start, reverse=True)
+        if word in grammar.hour_heads:
+            number = grammar.hour_word.match(scan, pos)
+            value = grammar.hours.get(" ".join(number.group().lower().split())) if number else None
+            if value is not None and value <= 23:
+                found.append(Reading(pos, number.end(), value, 0, False, grammar.lang.word_hour_needs,
+                                     grammar.lang.code, has_minutes=False))
+    # Longest first; on a tie the reading as one number word ("vinte e duas" = 22, not 20:02).
+    found.sort(key=lambda r: (r.end - r.start, not r.has_minutes), reverse=True)
     return found
 
 

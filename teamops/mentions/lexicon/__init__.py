@@ -48,7 +48,9 @@ class ClockPhrase:
     `{NAME}` a slot the lexicon defines in SLOTS. A token ending in "?" may be left out; "a|b"
     is either word. `rule` is "HOUR:MINUTE" with HOUR "h" or "h-1" and MINUTE a number, "m",
     "60-m", "30-m" or "30+m". `needs` is "strong" (a clock on its own) or "cue" (a time only
-    after a cue word, am/pm, a day part or a zone: "three thirty" can be a count).
+    after a cue word, am/pm, a day part or a zone: "three thirty" can be a count), or "tail": as
+    "cue", or with nothing after it but the end, punctuation or a WORD_HOUR_FOLLOWERS word ("can
+    we do four forty-five instead?", "half three works for me").
     """
 
     __slots__ = ("template", "rule", "needs", "pattern", "minute_first")
@@ -109,6 +111,7 @@ class Merged:
                 out.extend(getattr(lang.module, name, ()))
             return tuple(out)
 
+        self.am_is_a_word = frozenset(lang.code for lang in langs if getattr(lang.module, "AM_IS_A_WORD", False))
         self.cues_single = union("CUES_SINGLE")
         self.cues_range = union("CUES_RANGE")
         self.cues_between = union("CUES_BETWEEN")

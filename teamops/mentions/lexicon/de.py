@@ -14,14 +14,20 @@ RANGE_NOT_AFTER = words("verschoben verschieben verlegt verlegen")
 WEEKDAY_SPAN_WORDS = words("bis")
 
 COUNTED_NOUNS = words("mal male tage tagen stunden minuten leute personen prozent wochen monate jahre "
-                      "stück punkte tickets ecken stellen")
+                      "stück punkte tickets ecken stellen nutzer nutzern benutzer benutzern kunden "
+                      "teilnehmer teilnehmern mitarbeiter mitarbeitern versuche versuchen fehler euro")
 DURATION_NOUNS = words("von stunden fahrt flug schicht")
+NOT_CLOCK_BEFORE = words("dauer laufzeit dauerte dauert brauchte braucht spielstand stand ergebnis endstand")
+# "hat 1:20 gedauert": German puts the verb after the duration.
+NOT_CLOCK_AFTER = words("gedauert gebraucht gekostet lang stunden minuten")
 
 # "15 Uhr" makes a bare number a time on its own.
 OCLOCK_WORDS = words("uhr")
 NOON_WORDS = words("mittag")
 MIDNIGHT_WORDS = words("mitternacht")
 # After "am", these make it German "on the", not a.m.: "am Freitag um 3", "am 3. Mai".
+# After a clock said in German, a lower-case "am" is always "on the" ("dreiviertel 8 am Bahnhof").
+AM_IS_A_WORD = True
 MERIDIEM_BLOCKERS = words("montag dienstag mittwoch donnerstag freitag samstag sonntag wochenende morgen "
                           "abend nachmittag vormittag mittag")
 
@@ -36,7 +42,9 @@ NUMBERS = {
 QUARTER_WORDS = {"viertel": 15}
 WORD_HOUR_FOLLOWERS = words("""
 oder und dann ok okay passt geht gehts klappt bitte heute morgen übermorgen ist wäre am im bei
-treffen los statt da rum herum
+treffen los statt da rum herum ich wir du ihr er sie bin bist sind seid habe hab hast haben
+kann können könnte kannst sollten sollen müssen muss wollen will würde fangen starten gehen
+sehen hören telefonieren telko call meeting daily jour wieder spätestens frühestens
 """)
 CLOCK_PHRASES = (
     ("{h} uhr {m}", "h:m", "strong"),  # "15 Uhr 20"

@@ -109,7 +109,9 @@ QUARTER_WORDS = {"quarter": 15}
 # locations" ("at one point" is a count that no list of nouns would ever finish).
 WORD_HOUR_FOLLOWERS = words("""
 or and then ok okay works work working sharp please pls today tomorrow tonight tmrw on at in
-is it for with if so but latest earliest instead again maybe works? ish works, fine good
+is it for with if so but latest earliest instead again maybe ish fine good
+i we you they he she i'll we'll you'll i'm we're i'd we'd let's lets would could should can will
+is was are be sounds suits still then? our my your their everyone folks guys team
 """)
 CLOCK_PHRASES = (
     ("half past {h}", "h:30", "strong"),
@@ -118,10 +120,10 @@ CLOCK_PHRASES = (
     ("{m5} past {h}", "h:m", "strong"),
     ("{m5} minutes? after {h}", "h:m", "cue"),
     ("{m5} minutes? to|till|of {h}", "h-1:60-m", "cue"),
-    ("half {h}", "h:30", "cue"),  # British: "half three" is 3:30
-    ("{h} {mm}", "h:m", "cue"),  # "three thirty", "seven fifteen"
-    ("{h}-{mm}", "h:m", "cue"),  # "three-thirty"
-    ("{h} {mo}", "h:m", "cue"),  # "seven oh five"
+    ("half {h}", "h:30", "tail"),  # British: "half three" is 3:30
+    ("{h} {mm}", "h:m", "tail"),  # "three thirty", "seven fifteen"
+    ("{h}-{mm}", "h:m", "tail"),  # "three-thirty"
+    ("{h} {mo}", "h:m", "tail"),  # "seven oh five"
 )
 SLOTS = {"mo": MINUTE_FORMS}
 

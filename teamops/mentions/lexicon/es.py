@@ -20,8 +20,10 @@ RANGE_ARTICLES = words("las la")
 RANGE_NOT_AFTER = words("movimos moví pasamos cambiamos")
 WEEKDAY_SPAN_WORDS = words("a al")
 
-COUNTED_NOUNS = words("veces días dias personas minutos segundos semanas meses años anos")
+COUNTED_NOUNS = words("veces días dias personas minutos segundos semanas meses años anos intentos usuarios "
+                      "clientes tickets pruebas euros cosas opciones")
 DURATION_NOUNS = words("de viaje vuelo turno horas")
+NOT_CLOCK_BEFORE = words("tardó tarda tardamos duró dura llevó lleva duración marcador resultado")
 HOUR_WORDS = words("horas hora hs")
 # "las tres en punto": o'clock.
 OCLOCK_WORDS = frozenset({"en punto"})
@@ -38,7 +40,11 @@ NUMBERS = {
     "veintiocho": 28, "veintinueve": 29, **_TENS, **compounds(_TENS, _UNITS, "{t} y {u}"),
 }
 QUARTER_WORDS = {"cuarto": 15}
-WORD_HOUR_FOLLOWERS = words("o y entonces ok vale va hoy mañana en está es te nos me si porque")
+WORD_HOUR_FOLLOWERS = words("""
+o y entonces ok vale va hoy mañana en está es te nos me si porque estoy estaré estamos voy vamos
+paso pasamos llego llegamos empieza empezamos arranca arrancamos quedamos hablamos hay tengo
+tenemos puedo podemos mejor como yo
+""")
 CLOCK_PHRASES = (
     ("{h} y media", "h:30", "cue"),
     ("{h} y cuarto", "h:15", "cue"),

@@ -16,8 +16,10 @@ RANGE_ARTICLES = words("les")
 RANGE_NOT_AFTER = words("déplacé décalé repoussé avancé")
 WEEKDAY_SPAN_WORDS = words("à au")
 
-COUNTED_NOUNS = words("fois jours semaines mois ans années personnes minutes secondes")
+COUNTED_NOUNS = words("fois jours semaines mois ans années personnes minutes secondes tentatives utilisateurs "
+                      "clients tickets euros")
 DURATION_NOUNS = words("de d du vol route trajet voyage travail sommeil retard décalage")
+NOT_CLOCK_BEFORE = words("pris prend duré dure durée score résultat")
 
 HOUR_WORDS = words("heures heure")
 NOON_WORDS = words("midi")

@@ -19,8 +19,10 @@ RANGE_WORDS_NEED_CUE = words("a as")
 RANGE_ARTICLES = words("os as")
 RANGE_NOT_AFTER = words("mudamos mudei passamos")
 
-COUNTED_NOUNS = words("vezes pessoas minutos segundos semanas anos dias meses")
+COUNTED_NOUNS = words("vezes pessoas minutos segundos semanas anos dias meses tentativas tentativa usuários "
+                      "usuarios clientes pedidos tickets testes reais opções opcoes")
 DURATION_NOUNS = words("horas viagem voo")
+NOT_CLOCK_BEFORE = words("levou leva demorou demora durou dura duração placar resultado")
 HOUR_WORDS = words("horas hora hs")
 OCLOCK_WORDS = frozenset({"em ponto"})
 NOON_WORDS = frozenset({"meio-dia", "meio dia"})
@@ -33,12 +35,19 @@ NUMBERS = {
     "uma": 1, "duas": 2, **_UNITS, "dez": 10, "onze": 11, "doze": 12, "treze": 13, "catorze": 14,
     "quatorze": 14, "quinze": 15, "dezesseis": 16, "dezasseis": 16, "dezessete": 17, "dezassete": 17,
     "dezoito": 18, "dezenove": 19, "dezanove": 19, **_TENS, **compounds(_TENS, _UNITS, "{t} e {u}"),
+    **compounds(_TENS, {"uma": 1, "duas": 2}, "{t} e {u}"),
 }
 QUARTER_WORDS = {"quarto": 15, "um quarto": 15}
-WORD_HOUR_FOLLOWERS = words("ou e então entao ok blz beleza pode hoje amanhã amanha na no em combinado")
+WORD_HOUR_FOLLOWERS = words("""
+ou e então entao ok blz beleza pode hoje amanhã amanha na no em combinado eu nós a gente vou
+vamos tô to estou estarei chego chegamos começa começamos sobe subimos tem tenho temos posso
+podemos melhor fechado
+""")
 CLOCK_PHRASES = (
     ("{h} e meia", "h:30", "cue"),
     ("{h} e um quarto", "h:15", "cue"),
+    ("{h} menos um quarto", "h-1:45", "cue"),
+    ("{h} menos {m5}", "h-1:60-m", "cue"),
     ("{h} horas? e {m} minutos?", "h:m", "cue"),
     ("{h} e {m}", "h:m", "cue"),
     ("{m5} minutos? para|pra a|as {h}", "h-1:60-m", "strong"),  # "quinze para as cinco" = 4:45
