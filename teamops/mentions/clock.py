@@ -176,6 +176,11 @@ def read_word_atom(P, scan: str, pos: int) -> Clock | None:
     lower = " ".join(word.lower().split())
     if lower in P.L.not_upper_words and word.isupper():
         return None  # MIDI, the file format
+    if " " in lower:  # "meio dia", "medio día": also "half a day"
+        from teamops.mentions.context import prev_words
+
+        if prev_words(scan, pos)[1] not in P.L.noon_apart_after or scan[found.end():found.end() + 4].lower() == " de ":
+            return None
     if lower in P.L.one_oclock:
         return Clock(pos, found.end(), 1, 0, "bare", suffix="hw")
     return Clock(pos, found.end(), 0 if lower in P.L.midnight_words else 12, 0, "word", suffix=lower)

@@ -43,6 +43,7 @@ class _Reading:
 
 _VOCABULARY = None
 _QUICK = None
+_OPTIONAL_FIRST: frozenset[str] = frozenset()
 _TRAILING = ",.?!;:)…"
 
 
@@ -59,6 +60,8 @@ def _vocabulary():
         L = patterns().L
         starters = {w.split()[0] for w in L.noon_words | L.midnight_words} | set(L.one_oclock)
         literal_first = frozenset(w for g in grammars() for w in g.literal_first)
+        global _OPTIONAL_FIRST
+        _OPTIONAL_FIRST = frozenset(w for g in grammars() for w in g.optional_first)
         _VOCABULARY = (frozenset(numbers), before, pairs, after, joints, alone | starters, literal_first)
         # The words whose presence sends a digit-free message to the word reader: whitespace
         # tokens, so also with the punctuation people glue after them ("at three?").
@@ -99,6 +102,15 @@ def _word_time_positions(tokens: list[tuple[int, str]], vocabulary) -> list[int]
     return found
 
 
+def _head(word: str, numbers) -> str:
+    """"seven-ish", "three-thirty": a number word joined to more by a hyphen starts a clock too."""
+    if "-" in word and word not in numbers:
+        head = word.split("-", 1)[0]
+        if head in numbers or head in _vocabulary()[5]:
+            return head
+    return word
+
+
 def might_mention_time(text: str) -> bool:
     """Cheap superset test for the webhook: False means find_mentions(text, ...) is [] for sure.
     True for any digit, and for a number word next to a cue or a clock word ("at three",
@@ -108,8 +120,9 @@ def might_mention_time(text: str) -> bool:
     lower = text.lower()
     if not _has_clock_words(lower):
         return False
-    tokens = [(0, w) for w in TOKEN.findall(lower)]
-    return bool(_word_time_positions(tokens, _vocabulary()))
+    vocabulary = _vocabulary()
+    tokens = [(0, _head(w, vocabulary[0])) for w in TOKEN.findall(lower)]
+    return bool(_word_time_positions(tokens, vocabulary))
 
 
 def might_hold_unread_time(text: str, mentions: Sequence[Mention]) -> bool:
@@ -150,12 +163,14 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
     vocabulary = _vocabulary()
     numbers, alone, first_words = vocabulary[0], vocabulary[5], vocabulary[6]
     if _has_clock_words(scan.lower()):
-        tokens = [(m.start(), m.group().lower()) for m in TOKEN.finditer(scan)]
+        tokens = [(m.start(), _head(m.group().lower(), numbers)) for m in TOKEN.finditer(scan)]
         for index in _word_time_positions(tokens, vocabulary):
             starts.append(tokens[index])
-        for pos, word in tokens:
+        for index, (pos, word) in enumerate(tokens):
             if word in first_words:
                 starts.append((pos, word))  # "half", "halb", "viertel", "без", "quarter"
+                if index and tokens[index - 1][1] in _OPTIONAL_FIRST:
+                    starts.append(tokens[index - 1])  # "a quarter to five"
     starts.sort(key=lambda s: (s[0], s[1] is not None))
     readings: list[_Reading] = []
     pos = 0
@@ -248,6 +263,9 @@ def _read(P, scan: str, first, w1: str, w2: str, readings: list[_Reading], chat_
         cue, chained = "single", readings[-1]  # "at 10 or 11", "в 10 или 11"
     if cue is None and readings and first.start - readings[-1].end <= 3 and scan[readings[-1].end:first.start].strip() in (",", "/"):
         cue, chained = "single", readings[-1]
+    if chained is None and cue == "single" and w1 in L.or_words and readings \
+            and first.start - readings[-1].end <= len(w1) + len(w2) + 4:
+        chained = readings[-1]  # "в 7 вечера или в 8", "tonight at 9 or at 10"
     if first.form == "colon":
         if w2 in L.not_clock_before or w1 in L.not_clock_before:
             return None

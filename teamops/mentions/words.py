@@ -55,14 +55,16 @@ class Grammar:
         L = lang.module
         self.noons = {w: 12 for w in getattr(L, "NOON_WORDS", ())} | {w: 0 for w in getattr(L, "MIDNIGHT_WORDS", ())}
         self.slots = {
-            "h": (self.hours, _DIGIT_HOUR), "m": (minutes, _DIGIT_MINUTE),
+            "h": ({**self.hours, **self.noons}, _DIGIT_HOUR), "m": (minutes, _DIGIT_MINUTE),
             "mm": ({w: v for w, v in minutes.items() if v >= 10}, _DIGIT_MM), "m5": (m5, _DIGIT_M5),
             "noon": (self.noons, None),
             **{name: (values, None) for name, values in lang.slots.items()},
         }
+        self.minute_slots = ("m", "mm", "m5", *getattr(L, "MINUTE_SLOTS", ()))
         self.and_words = frozenset(getattr(L, "AND_WORDS", ()))
         self.glued: set[str] = set()  # words that are a clock phrase on their own ("полвосьмого")
         self.literal_first: set[str] = set()  # "half", "quarter", "halb", "без": a phrase starts here
+        self.optional_first: set[str] = set()  # "a" of "a quarter to five": a phrase may start here
         self.by_first: dict[str, list] = {}
         self.by_second: dict[str, list] = {}  # phrases starting with a number, by the word after it
         for phrase in lang.clock_phrases:
@@ -89,6 +91,8 @@ class Grammar:
                 firsts |= words
                 if not optional and "{" not in body:
                     self.literal_first |= words
+                elif optional and "{" not in body:
+                    self.optional_first |= words
                 digit_first = digit_first or digits
                 if not optional:
                     collecting = 1
@@ -169,8 +173,8 @@ class Grammar:
 
     def _evaluate(self, found: re.Match, phrase, and_minutes: bool) -> Reading | None:
         groups = found.groupdict()
-        hour_name = next((n for n in groups if n not in ("m", "mm", "m5", "before") and groups[n] is not None), None)
-        minute_name = next((n for n in ("m", "mm", "m5", "before") if groups.get(n) is not None), None)
+        hour_name = next((n for n in groups if n not in self.minute_slots and groups[n] is not None), None)
+        minute_name = next((n for n in self.minute_slots if groups.get(n) is not None), None)
         if hour_name is None:
             return None
         h, noon = self._value(hour_name, groups[hour_name])

@@ -142,6 +142,7 @@ class Merged:
         self.hour_words = union("HOUR_WORDS")
         self.meridiem_blockers = union("MERIDIEM_BLOCKERS")
         self.noon_words = union("NOON_WORDS")
+        self.noon_apart_after = union("NOON_APART_AFTER")
         self.midnight_words = union("MIDNIGHT_WORDS")
         self.not_upper_words = union("NOT_IN_CAPITALS")
         self.one_oclock = joined("ONE_OCLOCK")

@@ -126,6 +126,7 @@ CLOCK_PHRASES = (
     ("{h} {mo}", "h:m", "tail"),  # "seven oh five"
 )
 SLOTS = {"mo": MINUTE_FORMS}
+MINUTE_SLOTS = ("mo",)  # the slots of SLOTS that hold minutes (the others hold hours)
 
 # --- Days -----------------------------------------------------------------------------------
 DAY_OFFSETS = {

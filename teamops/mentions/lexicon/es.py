@@ -28,6 +28,8 @@ HOUR_WORDS = words("horas hora hs")
 # "las tres en punto": o'clock.
 OCLOCK_WORDS = frozenset({"en punto"})
 NOON_WORDS = frozenset({"mediodía", "mediodia", "medio día", "medio dia"})
+# "medio día libre" is half a day: written apart, noon needs a word before it that points at it.
+NOON_APART_AFTER = words("al a el las hasta desde del antes después es")
 MIDNIGHT_WORDS = words("medianoche")
 
 _UNITS = {"uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9}
@@ -43,7 +45,8 @@ QUARTER_WORDS = {"cuarto": 15}
 WORD_HOUR_FOLLOWERS = words("""
 o y entonces ok vale va hoy mañana en está es te nos me si porque estoy estaré estamos voy vamos
 paso pasamos llego llegamos empieza empezamos arranca arrancamos quedamos hablamos hay tengo
-tenemos puedo podemos mejor como yo
+tenemos puedo podemos mejor como yo comemos comemos salgo salimos entro entramos termino terminamos
+acabo acabamos abre cierra
 """)
 CLOCK_PHRASES = (
     ("{h} y media", "h:30", "cue"),

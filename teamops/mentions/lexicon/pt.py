@@ -5,9 +5,10 @@ the [hours]"); "as três" without the accent is often just "the three", so it co
 
 from teamops.mentions.lexicon import compounds, words
 
-CUES_SINGLE = words("às até pelas")
+CUES_SINGLE = words("às à até pelas")  # "à uma" is one o'clock
 CUE_PAIRS = {"até as": "single", "até às": "single", "ate as": "single", "volta das": "single",
-             "partir das": "single", "desde as": "range", "desde às": "range", "lá pelas": "single"}
+             "partir das": "single", "desde as": "range", "desde às": "range", "lá pelas": "single",
+             "entre as": "between", "entre os": "between"}
 CUES_WEAK = words("as")
 CUES_RANGE = words("das de")
 CUES_BETWEEN = words("entre")
@@ -26,6 +27,8 @@ NOT_CLOCK_BEFORE = words("levou leva demorou demora durou dura duração placar 
 HOUR_WORDS = words("horas hora hs")
 OCLOCK_WORDS = frozenset({"em ponto"})
 NOON_WORDS = frozenset({"meio-dia", "meio dia"})
+# "meio dia de trabalho" is half a day: written apart, noon needs a word before it that points at it.
+NOON_APART_AFTER = words("ao a à às até desde pelo por depois antes o é")
 MIDNIGHT_WORDS = frozenset({"meia-noite", "meia noite"})
 
 _UNITS = {"um": 1, "dois": 2, "três": 3, "tres": 3, "quatro": 4, "cinco": 5, "seis": 6, "sete": 7, "oito": 8,
@@ -41,7 +44,7 @@ QUARTER_WORDS = {"quarto": 15, "um quarto": 15}
 WORD_HOUR_FOLLOWERS = words("""
 ou e então entao ok blz beleza pode hoje amanhã amanha na no em combinado eu nós a gente vou
 vamos tô to estou estarei chego chegamos começa começamos sobe subimos tem tenho temos posso
-podemos melhor fechado
+podemos melhor fechado te me se lhe a o almoçamos almoço saio saímos entro entramos
 """)
 CLOCK_PHRASES = (
     ("{h} e meia", "h:30", "cue"),

@@ -67,13 +67,15 @@ _ORDINALS = {"первого": 1, "второго": 2, "третьего": 3, "�
 _MINUTES_BEFORE = {"пяти": 5, "десяти": 10, "пятнадцати": 15, "двадцати": 20, "двадцати пяти": 25,
                    "четверти": 15, "двух": 2, "трёх": 3, "трех": 3, "одной": 1}
 SLOTS = {"ord": _ORDINALS, "before": _MINUTES_BEFORE}
+MINUTE_SLOTS = ("before",)
 # "в три" is a time when nothing but these follows (or punctuation, a day word, a day part).
 WORD_HOUR_FOLLOWERS = words("""
 или и а но же тогда ок ок? норм подходит устроит удобно успею будет буду будем встречаемся
 встретимся созвон созвонимся созваниваемся начинаем начнём начнем жду приду выйду можно сможешь
 давай го по мск часов часа
 я мы ты вы он она они все у меня нас будь будьте зайду подключусь подключайтесь приходи
-приходите ну ладно точно норм? сегодня завтра
+приходите ну ладно точно норм? сегодня завтра успеешь успеете успеем свободен свободна свободны
+освобожусь занят занята смогу сможем сможете
 """)
 CLOCK_PHRASES = (
     ("пол{ord}", "h-1:30", "strong"),  # "полвосьмого" = 7:30
@@ -148,7 +150,17 @@ for _zone, _pairs in _CITIES.items():
 for _adjective, _zone in (("московскому", "Europe/Moscow"), ("киевскому", "Europe/Kyiv"),
                           ("берлинскому", "Europe/Berlin"), ("лондонскому", "Europe/London"),
                           ("парижскому", "Europe/Paris"), ("минскому", "Europe/Minsk"),
-                          ("екатеринбургскому", "Asia/Yekaterinburg"), ("новосибирскому", "Asia/Novosibirsk")):
+                          ("екатеринбургскому", "Asia/Yekaterinburg"), ("новосибирскому", "Asia/Novosibirsk"),
+                          ("нью-йоркскому", "America/New_York"), ("токийскому", "Asia/Tokyo"),
+                          ("сиднейскому", "Australia/Sydney"), ("варшавскому", "Europe/Warsaw"),
+                          ("пражскому", "Europe/Prague"), ("тбилисскому", "Asia/Tbilisi"),
+                          ("бакинскому", "Asia/Baku"), ("дубайскому", "Asia/Dubai"),
+                          ("ташкентскому", "Asia/Tashkent"), ("алматинскому", "Asia/Almaty"),
+                          ("омскому", "Asia/Omsk"), ("красноярскому", "Asia/Krasnoyarsk"),
+                          ("иркутскому", "Asia/Irkutsk"), ("владивостокскому", "Asia/Vladivostok"),
+                          ("самарскому", "Europe/Samara"), ("калининградскому", "Europe/Kaliningrad"),
+                          ("тихоокеанскому", "America/Los_Angeles"), ("гринвичскому", "UTC"),
+                          ("центральноевропейскому", "Europe/Berlin")):
     CITY_HINTS_RU[f"по {_adjective} времени"] = _zone
     CITY_HINTS_RU[f"по {_adjective}"] = _zone
 CITY_HINTS_RU["по мск"] = "Europe/Moscow"
