@@ -309,3 +309,52 @@ def test_mention_is_a_frozen_struct():
     assert isinstance(mention, Mention)
     with pytest.raises(AttributeError):
         mention.text = "x"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("at three", True),
+        ("um halb vier", True),
+        ("давай полвосьмого", True),
+        ("nos vemos a las tres", True),
+        ("rdv à trois heures", True),
+        ("chego quinze para as cinco", True),
+        ("lunch at noon", True),
+        ("half the team is out", False),  # "half" with no number word after it
+        ("one more thing before the release", False),
+        ("on sera à trois pour la démo", False),  # a French number word needs "heures"
+        ("tengo dos tickets y un bug", False),
+        ("falta uma revisão e dois testes", False),
+        ("ok, sounds good to me", False),
+    ],
+)
+def test_prefilter_passes_clocks_in_words_and_little_else(text, expected):
+    """The webhook's quick look: word-only chat goes to the slow path only with a clock-like pair."""
+    assert might_mention_time(text) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("nos vemos tres y media", True),  # a clock phrase with minutes, but no cue the rules trust
+        ("twenty to one?", True),
+        ("te vejo quinze para as cinco", False),  # read: nothing is left unread
+        ("half past three works", False),
+        ("prévois deux heures et demie de route", False),  # a length of time
+        ("we need three reviewers", False),
+    ],
+)
+def test_unread_time_signal(text, expected):
+    now = datetime(2025, 7, 1, 9, tzinfo=timezone.utc)
+    assert might_hold_unread_time(text, find_mentions(text, "Europe/Madrid", now)) is expected
+
+
+def test_unread_time_signal_is_rare_on_look_alikes_and_silent_on_read_times():
+    """Issue 14 hands flagged messages to a slower reader: it must not fire on the corpus's
+    look-alikes (< 1 %) nor on any message whose times the rules read right."""
+    negatives = [c for c in CASES if c.negative]
+    flagged = [c.text for c in negatives if might_hold_unread_time(c.text, find_mentions(c.text, c.tz, c.now))]
+    assert len(flagged) / len(negatives) < 0.01, flagged
+    read_right = [c for c in CASES if not c.negative and _matches(c)]
+    assert not [c.text for c in read_right if might_hold_unread_time(c.text, find_mentions(c.text, c.tz, c.now))]

@@ -16,17 +16,34 @@ from datetime import date, timedelta
 from teamops.mentions.context import prev_words
 
 
-_DATE_DIGITS = re.compile(r"[0-9](?:st|nd|rd|th)(?![\w])|[0-9]\.[01]?[0-9](?![0-9:])")
+_WORD_OR_NUMBER = re.compile(r"[^\W_]+")
 
 
-def day_refs(P, scan: str) -> list[tuple[int, int, str, object]]:
+def _matches(P, scan: str, tokens):
+    """The day pattern tried only where a day word, a month, a number or "on" starts: the same
+    finds as a scan of every position, at a fraction of the cost."""
+    pos = 0
+    for start, word in tokens:
+        if start < pos:
+            continue
+        if not (word[0].isdigit() or word in P.day_starts or word.split("-")[0] in P.day_starts):
+            continue
+        if start and (scan[start - 1].isalnum() or scan[start - 1] == "_"):
+            continue
+        found = P.day_ref.match(scan, start)
+        if found is not None:
+            pos = found.end()
+            yield found
+
+
+def day_refs(P, scan: str, tokens=None) -> list[tuple[int, int, str, object]]:
+    """Every day reference in the text. `tokens`: (position, lower-case word) of its words and
+    numbers, when the caller has them already."""
     L = P.L
-    lower = scan.lower()
-    if P.day_quick.isdisjoint(lower.split()) and ("-" not in lower or P.day_quick.isdisjoint(lower.replace("-", " ").split())) \
-            and not _DATE_DIGITS.search(scan):
-        return []  # no day word, month or dotted date anywhere: skip the big pattern
+    if tokens is None:
+        tokens = [(m.start(), m.group().lower()) for m in _WORD_OR_NUMBER.finditer(scan)]
     refs = []
-    for found in P.day_ref.finditer(scan):
+    for found in _matches(P, scan, tokens):
         s, e = found.start(), found.end()
         if found.group("phrase"):
             refs.append((s, e, "offset", L.day_phrases[" ".join(found.group("phrase").lower().split())]))

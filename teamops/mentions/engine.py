@@ -17,7 +17,7 @@ from teamops.mentions.hours import hour, range_hours
 from teamops.mentions.mask import mask
 from teamops.mentions.model import Mention, dst_flag
 from teamops.mentions.patterns import patterns
-from teamops.mentions.words import TOKEN, grammars, vocabulary, word_clocks
+from teamops.mentions.words import TOKEN, grammars, numbers_needing_an_hour_word, vocabulary, word_clocks
 from teamops.mentions.zones import apply_detached_zones, zone_after, zone_before, zone_for
 
 _DIGIT = re.compile(r"[0-9]")
@@ -26,6 +26,7 @@ _CLOCK_AFTER_DASH = re.compile(r"[-–/][0-9]")
 _SENTENCE_END = re.compile(r"(?<![apAP]\.[mM])[.!?;](?=\s|\Z)|\n")
 _DIGITS_THEN_WORD = re.compile(r"[0-9]+[ \t]*(?P<w>[^\W\d_]+)")
 _SCORE_BEFORE = re.compile(r"(?<![\w:.])[0-9]{1,2}[ \t]+[^\W\d_]{1,3}[ \t]+\Z")
+_DATE_DIGITS = re.compile(r"[0-9](?:st|nd|rd|th)(?![\w])|[0-9]\.[01]?[0-9](?![0-9:])")
 _REJECT = object()  # a range whose end is a count ("from 2 to 4 weeks"): nothing here is a time
 
 
@@ -44,7 +45,9 @@ class _Reading:
 _VOCABULARY = None
 _QUICK = None
 _OPTIONAL_FIRST: frozenset[str] = frozenset()
-_TRAILING = ",.?!;:)…"
+_NEED_HOUR_WORD: frozenset[str] = frozenset()
+_TRAILING = (*",.?!;:)…", "??", "???", "!!", "?!", "...", "..", ").", "),", ")?", "?)")
+_PUNCTUATION = ",.?!;:()…\"'«»¿¡*_~"
 
 
 def _vocabulary():
@@ -60,6 +63,8 @@ def _vocabulary():
         L = patterns().L
         starters = {w.split()[0] for w in L.noon_words | L.midnight_words} | set(L.one_oclock)
         literal_first = frozenset(w for g in grammars() for w in g.literal_first)
+        global _NEED_HOUR_WORD
+        _NEED_HOUR_WORD = numbers_needing_an_hour_word()
         global _OPTIONAL_FIRST
         _OPTIONAL_FIRST = frozenset(w for g in grammars() for w in g.optional_first)
         _VOCABULARY = (frozenset(numbers), before, pairs, after, joints, alone | starters, literal_first)
@@ -93,7 +98,10 @@ def _word_time_positions(tokens: list[tuple[int, str]], vocabulary) -> list[int]
         elif word in numbers:
             prev = tokens[index - 1][1] if index else ""
             nxt = tokens[index + 1][1] if index < last else ""
-            if prev in before or nxt in after or nxt in numbers or (index > 1 and (tokens[index - 2][1], prev) in pairs):
+            cued = prev in before or (index > 1 and (tokens[index - 2][1], prev) in pairs)
+            if cued and word in _NEED_HOUR_WORD and nxt not in after and nxt not in joints:
+                continue  # "à trois pour la démo": a French number word needs "heures"
+            if cued or nxt in after or nxt in numbers:
                 found.append(index)
             elif nxt in joints and index + 1 < last:
                 beyond = tokens[index + 2][1]
@@ -126,20 +134,43 @@ def might_mention_time(text: str) -> bool:
 
 
 def might_hold_unread_time(text: str, mentions: Sequence[Mention]) -> bool:
-    """True when the text has a clock-like phrase in words that no mention covers: a number word
-    next to a cue or a clock word, or a clock word of its own, outside every mention's span. The
-    cheap signal for handing a message to a slower reader (issue 14); False on plain chat."""
-    tokens = [(m.start(), m.group().lower()) for m in TOKEN.finditer(text)]
-    if not tokens:
+    """True when the text holds a clock phrase said in words, with its minutes ("tres y media",
+    "twenty to one", "quinze para as cinco", "полвосьмого"), that no mention covers: the rules saw
+    its shape but found no cue strong enough to answer. The cheap signal for handing a message to
+    a slower reader (issue 14); False on plain chat and on every time the rules did read."""
+    if not text or (_DIGIT.search(text) is None and not _has_clock_words(text.lower())):
         return False
-    counted = patterns().L.counted_nouns
-    for index in _word_time_positions(tokens, _vocabulary()):
-        pos = tokens[index][0]
-        if any(m.start <= pos < m.end for m in mentions):
+    P = patterns()
+    vocabulary = _vocabulary()
+    scan = mask(text)
+    tokens = [(m.start(), _head(m.group().lower(), vocabulary[0])) for m in TOKEN.finditer(scan)]
+    covered = [(m.start, m.end) for m in mentions]
+    for index, (pos, word) in enumerate(tokens):
+        if any(start <= pos < end for start, end in covered):
             continue
-        if index + 1 < len(tokens) and tokens[index + 1][1] in counted:
-            continue  # "at one point", "at two locations"
-        return True
+        if word[:1].isdigit():
+            nxt = tokens[index + 1][1] if index + 1 < len(tokens) else ""
+            if nxt not in P.second_words:
+                continue
+            readings = word_clocks(scan, pos, "", nxt)
+        elif word in vocabulary[5]:
+            if read_word_atom(P, scan, pos) is not None or any(
+                    r.end - r.start > len(word) - 1 for r in word_clocks(scan, pos, word)):
+                return True  # "полвосьмого", "noon": a clock on its own, unread
+            continue
+        elif word in vocabulary[6] or word in vocabulary[0]:
+            readings = word_clocks(scan, pos, word)
+        else:
+            continue
+        for reading in readings:
+            if not reading.has_minutes or any(start < reading.end and reading.start < end for start, end in covered):
+                continue
+            w1, w2 = C.prev_words(scan, reading.start)
+            after = C.word_after(scan, reading.end)
+            if w2 in P.L.duration_before or C.counted_after(P, scan, reading.end) or after in P.L.hour_words \
+                    or (after in P.L.of_words and not C.day_follows_of(P, scan, reading.end)):
+                continue  # "pendant deux heures et quart", "cuatro y media horas": lengths of time
+            return True
     return False
 
 
@@ -162,7 +193,12 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
     starts: list[tuple[int, str | None]] = [(s, None) for s in digit_starts(scan)]
     vocabulary = _vocabulary()
     numbers, alone, first_words = vocabulary[0], vocabulary[5], vocabulary[6]
-    if _has_clock_words(scan.lower()):
+    lower = scan.lower()
+    words = lower.split()
+    words += [w.strip(_PUNCTUATION) for w in (lower.replace("-", " ").split() if "-" in lower else words)]
+    has_parts = not P.day_part_quick.isdisjoint(words)  # no day part anywhere: skip their patterns
+    tokens = None
+    if not _QUICK.isdisjoint(words):
         tokens = [(m.start(), _head(m.group().lower(), numbers)) for m in TOKEN.finditer(scan)]
         for index in _word_time_positions(tokens, vocabulary):
             starts.append(tokens[index])
@@ -177,16 +213,17 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
     for start, word in starts:
         if start < pos:
             continue
-        reading = _read_at(P, scan, start, word, readings, chat_zones)
+        reading = _read_at(P, scan, start, word, readings, chat_zones, has_parts)
         if reading is not None:
             readings.append(reading)
             pos = reading.end
     if not readings:
         return []
-    if any(r.tz is None for r in readings):
+    if any(r.tz is None for r in readings) and ("(" in scan or P.detached_hint.search(scan)):
         bounds = [b.start() for b in _SENTENCE_END.finditer(scan)]
         apply_detached_zones(P, scan, readings, chat_zones, lambda p: bisect_right(bounds, p))
-    return _resolve(P, text, scan, readings, tz, now)
+    day_words = not P.day_quick.isdisjoint(words) or bool(_DATE_DIGITS.search(scan))
+    return _resolve(P, text, scan, readings, tz, now, day_refs(P, scan) if day_words else [])
 
 
 def _candidates(P, scan: str, start: int, word: str | None, w2: str):
@@ -213,7 +250,7 @@ def _candidates(P, scan: str, start: int, word: str | None, w2: str):
         yield atom
 
 
-def _read_at(P, scan: str, start: int, word: str | None, readings: list[_Reading], chat_zones):
+def _read_at(P, scan: str, start: int, word: str | None, readings: list[_Reading], chat_zones, has_parts=True):
     glued = False
     if word is None and start and (scan[start - 1] in GLUE_BEFORE or scan[start - 1].isalnum()):
         lead = scan[max(0, start - 3):start].lower()
@@ -229,7 +266,7 @@ def _read_at(P, scan: str, start: int, word: str | None, readings: list[_Reading
         if glued:
             if clock.form != "colon" and (clock.mer is None or clock.letter):
                 continue
-        reading = _read(P, scan, clock, w1, w2, readings, chat_zones, glued)
+        reading = _read(P, scan, clock, w1, w2, readings, chat_zones, glued, has_parts)
         if reading is not None:
             return reading
     return None
@@ -245,7 +282,8 @@ def _trail_phrase(P, scan: str, clock):
     return clock
 
 
-def _read(P, scan: str, first, w1: str, w2: str, readings: list[_Reading], chat_zones, glued: bool = False):
+def _read(P, scan: str, first, w1: str, w2: str, readings: list[_Reading], chat_zones, glued: bool = False,
+          has_parts: bool = True):
     L = P.L
     cues = C.language_cues(first.lang) if first.lang else L
     cue = "single" if glued else C.cue(cues, w1, w2)
@@ -314,16 +352,16 @@ def _read(P, scan: str, first, w1: str, w2: str, readings: list[_Reading], chat_
             zone, explicit = before[0], True
             first.start = before[1]
 
-    part_adjacent = P.day_part_adjacent.match(scan, end) is not None
+    part_adjacent = has_parts and P.day_part_adjacent.match(scan, end) is not None
     if not _accepted(first, second, cue, zone is not None, part_adjacent):
         return None
     if last.bare and zone is None and C.counted_after(P, scan, last.end):
         return None
-    part = C.day_part(P, scan, first.start, end)
+    part = C.day_part(P, scan, first.start, end) if has_parts else None
     if part is None and chained is not None and first.mer is None:
         part = chained.part  # "tonight 9 or 10?", "в 7 вечера или 8"
     written_part = P.day_part.match(scan, end + len(scan[end:end + 3]) - len(scan[end:end + 3].lstrip(" \t"))) \
-        if last.mer is None and last.h <= 12 else None
+        if has_parts and last.mer is None and last.h <= 12 else None
     if written_part is not None and written_part.group("part"):
         end = written_part.end()  # "7 вечера", "в 3 дня", "3 in the afternoon" are one phrase
         if zone is None:
@@ -445,7 +483,7 @@ def _accepted(first, second, cue: str | None, zoned: bool, part_adjacent: bool) 
 # Resolving readings to mentions
 # ----------------------------------------------------------------------------------------------
 
-def _resolve(P, text: str, scan: str, readings: list[_Reading], sender_tz: str, now: datetime) -> list[Mention]:
+def _resolve(P, text: str, scan: str, readings: list[_Reading], sender_tz: str, now: datetime, refs) -> list[Mention]:
     bounds = [b.start() for b in _SENTENCE_END.finditer(scan)]
     sentences = [bisect_right(bounds, r.start) for r in readings]
     # A zone after the last time of a sentence covers the zone-less times before it.
@@ -458,7 +496,6 @@ def _resolve(P, text: str, scan: str, readings: list[_Reading], sender_tz: str, 
             if sentences[earlier_index] != sentences[index] or earlier.tz is not None:
                 break
             earlier.tz, earlier.explicit = later.tz, later.explicit
-    refs = day_refs(P, scan)
     # A day written right before a time ("postmortem Friday 11:00") is that time's; it does not
     # reach back to the times before it ("started 08:12, ... Friday 11:00").
     leads = {ref for ref in refs for r in readings if r.start >= ref[1] and P.leads_into.fullmatch(scan, ref[1], r.start)}

@@ -257,19 +257,35 @@ def vocabulary():
         before |= set(lang.cues_single) | set(lang.cues_range) | set(lang.cues_between) | set(lang.cues_weak)
         before |= set(getattr(L, "IT_IS", ()))
         pairs |= {tuple(pair.split()[-2:]) for pair in lang.cue_pairs}
-        after |= set(getattr(L, "HOUR_WORDS", ())) | {w.split()[0] for w in getattr(L, "OCLOCK_WORDS", ())}
+        oclock = getattr(L, "OCLOCK_WORDS", ())
+        after |= set(getattr(L, "HOUR_WORDS", ())) | {w for w in oclock if " " not in w}
+        joints |= {part for w in oclock if " " in w for part in w.split()}  # "tres en punto"
         after |= {p.split()[0] for p in getattr(L, "DAY_PARTS", {})}
         for phrase in lang.clock_phrases:
             tokens = phrase.template.split()
+            leading = True
             for index, token in enumerate(tokens):
-                if "{" not in token:
-                    words = set(token.rstrip("?").lower().split("|"))
-                    if index + 1 < len(tokens):
-                        before |= words  # "half three", "quarter to five", "без четверти пять"
-                    if index:
-                        joints |= words  # "three y media", "5 e meia", "ten past"
+                if "{" in token:
+                    leading = False
+                    continue
+                words = set(token.rstrip("?").lower().split("|"))
+                if leading:
+                    before |= words  # "half three", "quarter to five", "без четверти пять"
+                else:
+                    joints |= words  # "three y media", "5 e meia", "ten past six"
         alone |= grammar.glued
         alone |= {w.split()[0] for w in grammar.noons}
     after |= {"am", "pm", "a.m", "p.m"}
     return (frozenset(first), frozenset(before), frozenset(pairs), frozenset(after), frozenset(joints),
             frozenset(alone))
+
+
+@cache
+def numbers_needing_an_hour_word() -> frozenset[str]:
+    """Number words known only to lexicons where a bare number word is never a time ("à trois")."""
+    needing: set[str] = set()
+    free: set[str] = set()
+    for grammar in grammars():
+        heads = {w.split()[0] for w in grammar.word_values}
+        (needing if grammar.lang.word_hour_needs == "hour word" else free).update(heads)
+    return frozenset(needing - free)

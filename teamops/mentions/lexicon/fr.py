@@ -10,7 +10,8 @@ CUE_PAIRS = {"partir de": "single", "à partir": "single", "y a": "duration"}  #
 CUES_BETWEEN = words("entre")
 OR_WORDS = words("ou et")
 AND_WORDS = words("et")
-DURATION_BEFORE = words("pendant durant dans chaque toutes tous en dure duré prend pris")
+DURATION_BEFORE = words("pendant durant dans chaque toutes tous en dure duré prend pris prévois prévoyez "
+                        "prévoir compte comptez compter")
 RANGE_WORDS = words("à et jusqu'à jusqu’à")
 RANGE_ARTICLES = words("les")
 RANGE_NOT_AFTER = words("déplacé décalé repoussé avancé")
