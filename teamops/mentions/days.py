@@ -58,7 +58,7 @@ def day_refs(P, scan: str, tokens=None) -> list[tuple[int, int, str, object]]:
             if word in L.weekdays_need_lead and prev_words(scan, s)[1] not in L.weekday_leads \
                     and not _time_right_after(scan, P.leads_into.match(scan, e).end()):
                 continue  # Portuguese "quinta" is also "fifth": a weekday only after "na", or before a time
-            refs.append((s, e, "weekday", (L.weekdays[word], bool(found.group("next")))))
+            refs.append((s, e, "weekday", (L.weekdays[word], bool(found.group("next") or found.group("next_after")))))
         elif found.group("short"):
             word = found.group("short")
             lower = word.lower()

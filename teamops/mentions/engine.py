@@ -13,7 +13,7 @@ from typing import Sequence
 from teamops.mentions import context as C
 from teamops.mentions.clock import FIRST, GLUE_BEFORE, NEXT, digit_starts, read_clock, read_word_atom
 from teamops.mentions.days import day_refs, resolve_day
-from teamops.mentions.hours import hour, range_hours
+from teamops.mentions.hours import business, first_after, hour, range_hours
 from teamops.mentions.mask import mask
 from teamops.mentions.model import Mention, dst_flag
 from teamops.mentions.patterns import patterns
@@ -289,6 +289,11 @@ def _read(P, scan: str, first, w1: str, w2: str, readings: list[_Reading], chat_
     cue = "single" if glued else C.cue(cues, w1, w2)
     if cue is None and w2 in L.tonight_words and first.form == "bare" and P.tonight_end.match(scan, first.end):
         cue = "single"  # "tonight 9?", "tonight 9 ok?"; but "tonight 4 episodes left" is a count
+    if cue == "weak" and first.form in ("bare", "h"):  # "amanha as 9 no escritório", "demain a 10h"
+        if C.follows_ok(P, scan, first.end, P.weak_followers.get(w2, frozenset())):
+            cue = "single"
+        elif first.form == "h" and first.mi == 0 and first.h < 13:
+            return None  # "a 2h meeting"
     if cue == "single" and _SCORE_BEFORE.search(scan, max(0, first.start - 24), first.start):
         cue = None  # "score final 3 à 1", "won 2 to 1": the word joins two numbers
     if cue not in ("single", "range", "between") and not first.strong and first.form != "h" \
@@ -406,6 +411,10 @@ def _range_end(P, scan: str, sep: re.Match, first, cue: str | None, w1: str, w2:
         return None
     if first.bare and second.bare and not first.lead_zero and (first.h == 0 or (first.h == 1 and second.h >= 5)):
         return _REJECT  # "from 1 to 10", "between 1 and 5": a scale, not clock hours
+    if first.bare and second.bare and first.guess and second.guess and 1 <= second.h < first.h <= 12 \
+            and first_after(second.h, business(first.h)) < business(first.h) \
+            and not P.day_part_adjacent.match(scan, second.end):
+        return _REJECT  # "ganhamos de 3 a 1": a guessed range that would run overnight is a score
     if first.bare and second.bare and cue not in ("range", "between", "single") \
             and not P.day_part_adjacent.match(scan, second.end) and not zone_after(P, scan, second.end, False, ()):
         return None  # "9-5", "3-2": a job's hours, a score
@@ -484,7 +493,8 @@ def _accepted(first, second, cue: str | None, zoned: bool, part_adjacent: bool) 
 # ----------------------------------------------------------------------------------------------
 
 def _resolve(P, text: str, scan: str, readings: list[_Reading], sender_tz: str, now: datetime, refs) -> list[Mention]:
-    bounds = [b.start() for b in _SENTENCE_END.finditer(scan)]
+    bounds = [b.start() for b in _SENTENCE_END.finditer(scan)
+              if not any(r[0] <= b.start() < r[1] for r in refs)]  # "am 3. April": a date's dot ends nothing
     sentences = [bisect_right(bounds, r.start) for r in readings]
     # A zone after the last time of a sentence covers the zone-less times before it.
     for index in range(len(readings) - 1, 0, -1):

@@ -72,6 +72,7 @@ class Patterns:
             r"(?P<phrase>" + alt(L.day_phrases) + r")"
             r"|(?P<offset>" + alt(L.day_offsets) + r")"
             r"|(?:(?P<next>" + alt(L.next_words) + r")[ \t]+)?(?P<weekday>" + alt(L.weekdays) + r")"
+            r"(?:[ \t]+(?P<next_after>" + alt(L.next_after_words) + r")(?![\w]))?"
             r"|(?P<short>" + alt(L.weekday_abbreviations) + r")\.?(?=[ \t]*(?:[,/@\-–)]|[0-9]|(?:" + cue_words
             + r")(?![\w])|\n|\Z))"
             r"|(?P<md_month>" + alt(L.months) + r")\.?[ \t]+(?P<md_day>[0-3]?[0-9])(?:" + suffixes + r")?(?![\w:])"
@@ -103,6 +104,12 @@ class Patterns:
 
         # Words that can follow digits inside a clock phrase ("20 nach 3", "3 y media").
         self.second_words = frozenset(w for g in grammars() for w in g.by_second)
+        # Weak cues ("as" without its accent): a number after one is a time when only its
+        # language's followers come after it ("amanha as 9 no escritório").
+        self.weak_followers: dict[str, frozenset[str]] = {}
+        for g in grammars():
+            for word in g.lang.cues_weak:
+                self.weak_followers[word] = self.weak_followers.get(word, frozenset()) | g.lang.word_hour_followers
         self.noon_heads = frozenset(w.split()[0].split("-")[0] for w in L.noon_words | L.midnight_words)
 
 

@@ -23,7 +23,7 @@ _DIGIT_MM = r"(?:[1-5][0-9])"
 _DIGIT_M5 = r"(?:0?5|10|15|20|25)"
 _BLANK = r"[ \t]+"
 # A phrase ends at a word's end, or right before a glued am/pm ("10 past 6pm").
-_END = r"(?:(?![\w'’])|(?=[aApP]\.?[mM]?(?![\w])))"
+_END = r"(?:(?![\w'’]|-(?!ish(?![\w]))[^\W\d_])|(?=[aApP]\.?[mM]?(?![\w])))"  # not "fifteen-minute"
 
 
 class Reading:

@@ -157,6 +157,7 @@ class Merged:
         self.weekdays_verb_like_always = union("WEEKDAYS_VERB_LIKE_ALWAYS")
         self.subjects_before = union("SUBJECTS_BEFORE")
         self.next_words = union("NEXT_WORDS")
+        self.next_after_words = chained("NEXT_AFTER_WORDS")
         self.months = joined("MONTHS")
         self.months_need_capital = union("MONTHS_NEED_CAPITAL")
         self.month_day_links = union("MONTH_DAY_LINKS")

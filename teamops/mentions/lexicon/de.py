@@ -70,6 +70,7 @@ for _n, _names in enumerate(("montag montags", "dienstag dienstags", "mittwoch m
                              "donnerstag donnerstags", "freitag freitags", "samstag samstags sonnabend",
                              "sonntag sonntags")):
     WEEKDAYS.update({name: _n for name in _names.split()})
+NEXT_WORDS = words("nächsten nächster nächste nächstes kommenden kommender kommende")
 MONTHS = {}
 for _n, _names in enumerate(("januar", "februar", "märz maerz", "april", "mai", "juni", "juli", "august",
                              "september", "oktober", "november", "dezember"), start=1):

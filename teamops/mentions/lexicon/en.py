@@ -111,7 +111,7 @@ WORD_HOUR_FOLLOWERS = words("""
 or and then ok okay works work working sharp please pls today tomorrow tonight tmrw on at in
 is it for with if so but latest earliest instead again maybe ish fine good
 i we you they he she i'll we'll you'll i'm we're i'd we'd let's lets would could should can will
-is was are be sounds suits still then? our my your their everyone folks guys team
+is was are be sounds suits still then? our my your their everyone folks guys team the
 """)
 CLOCK_PHRASES = (
     ("half past {h}", "h:30", "strong"),

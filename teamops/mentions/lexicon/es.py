@@ -46,7 +46,7 @@ WORD_HOUR_FOLLOWERS = words("""
 o y entonces ok vale va hoy mañana en está es te nos me si porque estoy estaré estamos voy vamos
 paso pasamos llego llegamos empieza empezamos arranca arrancamos quedamos hablamos hay tengo
 tenemos puedo podemos mejor como yo comemos comemos salgo salimos entro entramos termino terminamos
-acabo acabamos abre cierra
+acabo acabamos abre cierra el la los
 """)
 CLOCK_PHRASES = (
     ("{h} y media", "h:30", "cue"),
@@ -59,11 +59,13 @@ CLOCK_PHRASES = (
     ("{noon} y media", "h:30", "strong"),
 )
 
-DAY_OFFSETS = {"hoy": 0, "mañana": 1, "ayer": -1}
+DAY_OFFSETS = {"hoy": 0, "mañana": 1, "manana": 1, "ayer": -1}  # "manana": typed without the tilde
 DAY_PHRASES = {"pasado mañana": 2, "esta noche": 0, "esta tarde": 0, "esta mañana": 0}
-NOT_DAY_BEFORE = {"mañana": words("la esta por de en")}
+NOT_DAY_BEFORE = {"mañana": words("la esta por de en"), "manana": words("la esta por de en")}
 WEEKDAYS = {"lunes": 0, "martes": 1, "miércoles": 2, "miercoles": 2, "jueves": 3, "viernes": 4,
             "sábado": 5, "sabado": 5, "domingo": 6}
+NEXT_WORDS = words("próximo próxima proximo proxima")
+NEXT_AFTER_WORDS = ("que viene", "próximo", "proximo")
 MONTHS = {}
 for _n, _names in enumerate(("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
                              "septiembre setiembre", "octubre", "noviembre", "diciembre"), start=1):

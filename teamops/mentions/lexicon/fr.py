@@ -8,6 +8,8 @@ CUES_SINGLE = words("à vers dès avant après jusqu'à jusqu’à")
 CUES_RANGE = words("de")
 CUE_PAIRS = {"partir de": "single", "à partir": "single", "y a": "duration"}  # "il y a 3 heures" = ago
 CUES_BETWEEN = words("entre")
+# "demain a 10h": "à" typed without its accent; a weak cue, enough for "10h" at the end of a phrase.
+CUES_WEAK = words("a")
 OR_WORDS = words("ou et")
 AND_WORDS = words("et")
 DURATION_BEFORE = words("pendant durant dans chaque toutes tous en dure duré prend pris prévois prévoyez "
@@ -53,6 +55,8 @@ CLOCK_PHRASES = (
 DAY_OFFSETS = {"aujourd'hui": 0, "aujourd’hui": 0, "demain": 1, "après-demain": 2}
 DAY_PHRASES = {"ce soir": 0, "cet après-midi": 0, "ce matin": 0, "demain matin": 1, "demain soir": 1}
 WEEKDAYS = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6}
+# "jeudi prochain": the word for "next" comes after the weekday.
+NEXT_AFTER_WORDS = ("prochain", "prochaine")
 MONTHS = {}
 for _n, _names in enumerate(("janvier", "février fevrier", "mars", "avril", "mai", "juin", "juillet",
                              "août aout", "septembre", "octobre", "novembre", "décembre decembre"), start=1):

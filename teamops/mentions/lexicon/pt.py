@@ -53,7 +53,7 @@ CLOCK_PHRASES = (
     ("{h} menos {m5}", "h-1:60-m", "cue"),
     ("{h} horas? e {m} minutos?", "h:m", "cue"),
     ("{h} e {m}", "h:m", "cue"),
-    ("{m5} minutos? para|pra a|as {h}", "h-1:60-m", "strong"),  # "quinze para as cinco" = 4:45
+    ("{m5} minutos? para|pra a|as|o {h}", "h-1:60-m", "strong"),  # "quinze para as cinco" = 4:45
     ("{m5} minutos? pras {h}", "h-1:60-m", "strong"),
     ("{noon} e meia", "h:30", "strong"),
 )
@@ -66,6 +66,8 @@ WEEKDAYS = {"segunda-feira": 0, "terça": 1, "terça-feira": 1, "terca": 1, "ter
 # Also ordinals ("a segunda vez", "quinta edição"): a weekday only after these or right before a time.
 WEEKDAYS_NEED_LEAD = words("segunda quarta quinta")
 WEEKDAY_LEADS = words("na nesta próxima proxima até ate de desde pra para esta essa dessa")
+NEXT_WORDS = words("próxima próximo proxima proximo")
+NEXT_AFTER_WORDS = ("que vem",)
 MONTHS = {}
 for _n, _names in enumerate(("janeiro", "fevereiro", "março marco", "abril", "maio", "junho", "julho",
                              "agosto", "setembro", "outubro", "novembro", "dezembro"), start=1):
