@@ -13,6 +13,7 @@ from typing import Sequence
 from teamops.mentions import context as C
 from teamops.mentions.clock import FIRST, GLUE_BEFORE, NEXT, digit_starts, read_clock, read_word_atom
 from teamops.mentions.days import day_refs, resolve_day
+from teamops.mentions.lexicon import with_punctuation
 from teamops.mentions.hours import business, first_after, hour, range_hours
 from teamops.mentions.mask import mask
 from teamops.mentions.model import Mention, dst_flag
@@ -46,7 +47,6 @@ _VOCABULARY = None
 _QUICK = None
 _OPTIONAL_FIRST: frozenset[str] = frozenset()
 _NEED_HOUR_WORD: frozenset[str] = frozenset()
-_TRAILING = (*",.?!;:)…", "??", "???", "!!", "?!", "...", "..", ").", "),", ")?", "?)")
 _PUNCTUATION = ",.?!;:()…\"'«»¿¡*_~"
 
 
@@ -71,7 +71,7 @@ def _vocabulary():
         # The words whose presence sends a digit-free message to the word reader: whitespace
         # tokens, so also with the punctuation people glue after them ("at three?").
         base = numbers | alone | starters | {w for w in first if len(w) > 1}
-        _QUICK = frozenset(base | {w + p for w in base for p in _TRAILING} | {w + "-ish" for w in numbers})
+        _QUICK = with_punctuation(base | {w + "-ish" for w in numbers})
     return _VOCABULARY
 
 
@@ -92,7 +92,8 @@ def _word_time_positions(tokens: list[tuple[int, str]], vocabulary) -> list[int]
     numbers, before, pairs, after, joints, alone, _first = vocabulary
     found = []
     last = len(tokens) - 1
-    for index, (_pos, word) in enumerate(tokens):
+    for index in [i for i, (_pos, word) in enumerate(tokens) if word in numbers or word in alone]:
+        word = tokens[index][1]
         if word in alone:
             found.append(index)
         elif word in numbers:
@@ -129,8 +130,11 @@ def might_mention_time(text: str) -> bool:
     if not _has_clock_words(lower):
         return False
     vocabulary = _vocabulary()
-    tokens = [(0, _head(w, vocabulary[0])) for w in TOKEN.findall(lower)]
-    return bool(_word_time_positions(tokens, vocabulary))
+    numbers = vocabulary[0]
+    words = [w.strip(_PUNCTUATION) for w in lower.split()]
+    if "-" in lower:
+        words = [_head(w, numbers) if "-" in w else w for w in words]
+    return bool(_word_time_positions([(0, w) for w in words if w], vocabulary))
 
 
 def might_hold_unread_time(text: str, mentions: Sequence[Mention]) -> bool:
@@ -194,12 +198,18 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
     vocabulary = _vocabulary()
     numbers, alone, first_words = vocabulary[0], vocabulary[5], vocabulary[6]
     lower = scan.lower()
-    words = lower.split()
-    words += [w.strip(_PUNCTUATION) for w in (lower.replace("-", " ").split() if "-" in lower else words)]
+    words = lower.split()  # the quick sets hold each word also with the punctuation glued after it
+    if "-" in lower:
+        words += lower.replace("-", " ").split()
     has_parts = not P.day_part_quick.isdisjoint(words)  # no day part anywhere: skip their patterns
     tokens = None
     if not _QUICK.isdisjoint(words):
-        tokens = [(m.start(), _head(m.group().lower(), numbers)) for m in TOKEN.finditer(scan)]
+        if len(lower) == len(scan):
+            tokens = [(m.start(), m.group()) for m in TOKEN.finditer(lower)]
+        else:  # a character whose lower case is longer: keep the text's positions
+            tokens = [(m.start(), m.group().lower()) for m in TOKEN.finditer(scan)]
+        if "-" in lower:
+            tokens = [(p, _head(w, numbers)) if "-" in w else (p, w) for p, w in tokens]
         for index in _word_time_positions(tokens, vocabulary):
             starts.append(tokens[index])
         for index, (pos, word) in enumerate(tokens):
@@ -207,7 +217,8 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
                 starts.append((pos, word))  # "half", "halb", "viertel", "без", "quarter"
                 if index and tokens[index - 1][1] in _OPTIONAL_FIRST:
                     starts.append(tokens[index - 1])  # "a quarter to five"
-    starts.sort(key=lambda s: (s[0], s[1] is not None))
+    if tokens:
+        starts.sort(key=lambda s: (s[0], s[1] is not None))
     readings: list[_Reading] = []
     pos = 0
     for start, word in starts:
@@ -226,7 +237,7 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
     return _resolve(P, text, scan, readings, tz, now, day_refs(P, scan) if day_words else [])
 
 
-def _candidates(P, scan: str, start: int, word: str | None, w2: str):
+def _candidates(P, scan: str, start: int, word: str | None):
     """The clocks that can start at `start`, most specific first."""
     L = P.L
     if word is None:
@@ -236,7 +247,8 @@ def _candidates(P, scan: str, start: int, word: str | None, w2: str):
                 yield found.clock()
         found = FIRST.match(scan, start)
         if found is not None:
-            clock = read_clock(P, scan, found, w2 in L.cues_dash_minutes)
+            dash = scan.startswith("-", found.end()) and C.prev_words(scan, start)[1] in L.cues_dash_minutes
+            clock = read_clock(P, scan, found, dash)
             if clock is not None:
                 yield clock
         return
@@ -257,8 +269,10 @@ def _read_at(P, scan: str, start: int, word: str | None, readings: list[_Reading
         if not (lead[-2:] in P.L.cues_glued and (len(lead) < 3 or not lead[0].isalnum())):
             return None
         glued = True  # "at3pm"
-    w1, w2 = C.prev_words(scan, start)
-    for clock in _candidates(P, scan, start, word, w2):
+    w1 = w2 = None
+    for clock in _candidates(P, scan, start, word):
+        if w2 is None:
+            w1, w2 = C.prev_words(scan, start)
         if clock.form == "phrase" or (clock.form == "word" and clock.lang):
             from_trail = _trail_phrase(P, scan, clock)
             if from_trail is None:

@@ -9,7 +9,7 @@ from functools import cache
 
 from teamops import zonetable as T
 from teamops.mentions.lexicon import alternation as alt
-from teamops.mentions.lexicon import merged
+from teamops.mentions.lexicon import merged, with_punctuation
 
 
 class Patterns:
@@ -57,7 +57,7 @@ class Patterns:
             r"(?P<open>\()[ \t]*(?P<times>" + "|".join(L.detached_in_brackets) + r")?"
             r"|(?<![\w])(?P<all>" + "|".join(L.detached_apart) + r")", I)
         part_words = {p.split()[-1] for p in L.day_parts} | {p.split()[-1] for p in L.greetings}
-        self.day_part_quick = frozenset(part_words | {w + p for w in part_words for p in ",.?!;:)…"})
+        self.day_part_quick = with_punctuation(part_words)
         self.detached_hint = re.compile(r"times?[ \t]", I)  # the words every DETACHED_APART heading has
         self.tonight_end = re.compile(
             r"[ \t]*(?:[?!.,;)]|\n|\Z|[-–—][ \t]*[0-9]|(?:" + alt(L.or_words - L.and_words) + r")[ \t]+[0-9]{1,2}(?![0-9])"
@@ -98,7 +98,7 @@ class Patterns:
 
         day_words = {w.split()[0] for w in set(L.day_phrases) | set(L.day_offsets) | set(L.weekdays)
                      | set(L.weekday_abbreviations) | set(L.months)}
-        self.day_quick = frozenset(day_words | {w + p for w in day_words for p in ",.?!;:)…"})
+        self.day_quick = with_punctuation(day_words)
         # First words of every branch of day_ref that starts with a word.
         self.day_starts = frozenset(day_words | {w.split()[0] for w in L.next_words | set(L.ordinal_day_leads)})
 
