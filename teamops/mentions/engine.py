@@ -202,6 +202,7 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
     if "-" in lower:
         words += lower.replace("-", " ").split()
     has_parts = not P.day_part_quick.isdisjoint(words)  # no day part anywhere: skip their patterns
+    joints = not P.second_words_quick.isdisjoint(words)  # "20 nach 3", "3 y media" need one of these
     tokens = None
     if not _QUICK.isdisjoint(words):
         if len(lower) == len(scan):
@@ -224,7 +225,7 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
     for start, word in starts:
         if start < pos:
             continue
-        reading = _read_at(P, scan, start, word, readings, chat_zones, has_parts)
+        reading = _read_at(P, scan, start, word, readings, chat_zones, has_parts, joints)
         if reading is not None:
             readings.append(reading)
             pos = reading.end
@@ -237,11 +238,11 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
     return _resolve(P, text, scan, readings, tz, now, day_refs(P, scan) if day_words else [])
 
 
-def _candidates(P, scan: str, start: int, word: str | None):
+def _candidates(P, scan: str, start: int, word: str | None, joints: bool = True):
     """The clocks that can start at `start`, most specific first."""
     L = P.L
     if word is None:
-        after = _DIGITS_THEN_WORD.match(scan, start)
+        after = _DIGITS_THEN_WORD.match(scan, start) if joints else None
         if after is not None and after.group("w").lower() in P.second_words:
             for found in word_clocks(scan, start, "", after.group("w").lower()):
                 yield found.clock()
@@ -262,7 +263,8 @@ def _candidates(P, scan: str, start: int, word: str | None):
         yield atom
 
 
-def _read_at(P, scan: str, start: int, word: str | None, readings: list[_Reading], chat_zones, has_parts=True):
+def _read_at(P, scan: str, start: int, word: str | None, readings: list[_Reading], chat_zones, has_parts=True,
+             joints=True):
     glued = False
     if word is None and start and (scan[start - 1] in GLUE_BEFORE or scan[start - 1].isalnum()):
         lead = scan[max(0, start - 3):start].lower()
@@ -270,7 +272,7 @@ def _read_at(P, scan: str, start: int, word: str | None, readings: list[_Reading
             return None
         glued = True  # "at3pm"
     w1 = w2 = None
-    for clock in _candidates(P, scan, start, word):
+    for clock in _candidates(P, scan, start, word, joints):
         if w2 is None:
             w1, w2 = C.prev_words(scan, start)
         if clock.form == "phrase" or (clock.form == "word" and clock.lang):

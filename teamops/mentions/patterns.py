@@ -104,6 +104,7 @@ class Patterns:
 
         # Words that can follow digits inside a clock phrase ("20 nach 3", "3 y media").
         self.second_words = frozenset(w for g in grammars() for w in g.by_second)
+        self.second_words_quick = with_punctuation(self.second_words)
         # Weak cues ("as" without its accent): a number after one is a time when only its
         # language's followers come after it ("amanha as 9 no escritório").
         self.weak_followers: dict[str, frozenset[str]] = {}
