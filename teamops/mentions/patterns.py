@@ -12,13 +12,30 @@ from teamops.mentions.lexicon import alternation as alt
 from teamops.mentions.lexicon import merged, with_punctuation
 
 
+class _LazyPattern:
+    """A regex compiled on its first use: a message touches only the patterns it needs, so the
+    first message after start-up pays for a few, not for all of them."""
+
+    __slots__ = ("args", "compiled")
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self.args, self.compiled = (pattern, flags), None
+
+    def __getattr__(self, name):
+        compiled = object.__getattribute__(self, "compiled")
+        if compiled is None:
+            compiled = re.compile(*object.__getattribute__(self, "args"))
+            object.__setattr__(self, "compiled", compiled)
+        return getattr(compiled, name)
+
+
 class Patterns:
     def __init__(self):
         L = self.L = merged()
-        I = re.I
+        I = re.I  # every pattern below is compiled on its first use (_LazyPattern)
         self.zone_phrases = {" ".join(k.lower().split()): v for k, v in L.zone_phrases.items()}
         cities = alt(L.city_hints)
-        self.zone_after = re.compile(
+        self.zone_after = _LazyPattern(
             r"[ \t]*(?P<open>\([ \t]*)?(?:"
             r"(?P<iana>(?:Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)/[A-Za-z_\-]+(?:/[A-Za-z_\-]+)?)"
             r"|(?i:(?P<my>" + alt(L.my_time) + r"))(?![\w])"
@@ -30,44 +47,44 @@ class Patterns:
             r"|(?P<abbr>[^\W\d_]{1,5})(?:[ \t]?(?P<sign>[+\-−])[ \t]?(?P<oh>[0-9]{1,2})(?::?(?P<om>[0-9]{2}))?)?(?![\w])"
             r")(?(open)[ \t]*\))"
         )
-        self.capital_word_next = re.compile(r"[ \t]+[A-Z]")
-        self.day_part = re.compile(
+        self.capital_word_next = _LazyPattern(r"[ \t]+[A-Z]")
+        self.day_part = _LazyPattern(
             r"(?<![\w])(?:(?P<greeting>" + alt(L.greetings) + r")|(?P<part>" + alt(L.day_parts) + r"))(?![\w])", I)
-        self.day_part_adjacent = re.compile(
+        self.day_part_adjacent = _LazyPattern(
             r"[ \t]*(?:" + alt(set(L.day_parts) - L.day_parts_not_alone) + r")(?![\w])", I)
         lead_cues = set(L.cues_single) | set(L.cue_pairs) | {"by", "about"}
-        self.before_gap = re.compile(r"[\s,]*(?:(?:" + alt(lead_cues) + r")[ \t]*)?[~≈]?[ \t]*\Z", I)
-        self.leads_into = re.compile(
+        self.before_gap = _LazyPattern(r"[\s,]*(?:(?:" + alt(lead_cues) + r")[ \t]*)?[~≈]?[ \t]*\Z", I)
+        self.leads_into = _LazyPattern(
             r"[ \t,]*(?:(?:" + alt(lead_cues | set(L.cues_range)) + r")[ \t]+)?", I)
-        self.range_sep = re.compile(
+        self.range_sep = _LazyPattern(
             r"[ \t]*(?:(?P<dash>[-–—‐−~])|(?P<w>" + alt(L.range_words) + r")(?![\w]))[ \t]*"
             r"(?:(?:" + alt(L.range_articles) + r")[ \t]+)?", I)
-        self.suffix = re.compile(
+        self.suffix = _LazyPattern(
             r"[ \t]?(?:(?P<oc>" + alt(L.oclock_words) + r"|h(?![\w]))|(?P<hw>" + alt(L.hour_words)
             + r")(?![ \t]+de[ \t]))(?![\w])", I)
         self.suffix_start = frozenset("hH" + "".join({w[0] + w[0].upper() for w in L.oclock_words | L.hour_words}))
-        self.twelve_word = re.compile(r"[ \t]+(?P<w>" + alt(L.noon_words | L.midnight_words) + r")(?!\w)", I)
+        self.twelve_word = _LazyPattern(r"[ \t]+(?P<w>" + alt(L.noon_words | L.midnight_words) + r")(?!\w)", I)
         one = "|".join(re.escape(word) + r"(?=[ \t]+(?:" + alt(parts) + r")(?!\w))" for word, parts in L.one_oclock.items())
-        self.word_atom = re.compile(
+        self.word_atom = _LazyPattern(
             r"(?P<word>" + alt(L.noon_words | L.midnight_words) + (("|" + one) if one else "") + r")(?!\w)", I)
-        self.meridiem_blockers = re.compile(r"[ \t]+(?:" + alt(L.meridiem_blockers) + r"|[0-9]{1,2}\.)(?![\w])", I)
-        self.of_day = re.compile(
+        self.meridiem_blockers = _LazyPattern(r"[ \t]+(?:" + alt(L.meridiem_blockers) + r"|[0-9]{1,2}\.)(?![\w])", I)
+        self.of_day = _LazyPattern(
             r"[ \t]*(?:" + alt(L.of_words) + r")[ \t]*(?:(?:" + alt(L.of_articles) + r")[ \t]+)?(?P<w>[^\W\d_][\w\-]*)", I)
-        self.detached = re.compile(
+        self.detached = _LazyPattern(
             r"(?P<open>\()[ \t]*(?P<times>" + "|".join(L.detached_in_brackets) + r")?"
             r"|(?<![\w])(?P<all>" + "|".join(L.detached_apart) + r")", I)
         part_words = {p.split()[-1] for p in L.day_parts} | {p.split()[-1] for p in L.greetings}
         self.day_part_quick = with_punctuation(part_words)
-        self.detached_hint = re.compile(r"times?[ \t]", I)  # the words every DETACHED_APART heading has
-        self.tonight_end = re.compile(
+        self.detached_hint = _LazyPattern(r"times?[ \t]", I)  # the words every DETACHED_APART heading has
+        self.tonight_end = _LazyPattern(
             r"[ \t]*(?:[?!.,;)]|\n|\Z|[-–—][ \t]*[0-9]|(?:" + alt(L.or_words - L.and_words) + r")[ \t]+[0-9]{1,2}(?![0-9])"
             r"|(?:" + alt(L.tonight_ok_after) + r")(?![\w]))", I)
-        self.past_night = re.compile(r"(?<![\w])(?:" + alt(L.past_night) + r")(?![\w])", I)
-        self.weekday_span_gap = re.compile(r"[ \t]*(?:[-–—]|" + alt(L.weekday_span_words) + r")[ \t]*\Z", I)
-        self.subject_before = re.compile(r"(?<![\w'’])(?:" + alt(L.subjects_before) + r")[ \t]+\Z", I)
+        self.past_night = _LazyPattern(r"(?<![\w])(?:" + alt(L.past_night) + r")(?![\w])", I)
+        self.weekday_span_gap = _LazyPattern(r"[ \t]*(?:[-–—]|" + alt(L.weekday_span_words) + r")[ \t]*\Z", I)
+        self.subject_before = _LazyPattern(r"(?<![\w'’])(?:" + alt(L.subjects_before) + r")[ \t]+\Z", I)
         suffixes = alt(L.ordinal_suffixes)
         cue_words = alt(set(L.cues_single) | set(L.cues_range) | set(L.cues_between) | {"by"})
-        self.day_ref = re.compile(
+        self.day_ref = _LazyPattern(
             r"(?<![\w])(?:"
             r"(?P<phrase>" + alt(L.day_phrases) + r")"
             r"|(?P<offset>" + alt(L.day_offsets) + r")"

@@ -26,6 +26,21 @@ _BLANK = r"[ \t]+"
 _END = r"(?:(?![\w'’]|-(?!ish(?![\w]))[^\W\d_])|(?=[aApP]\.?[mM]?(?![\w])))"  # not "fifteen-minute"
 
 
+class _Lazy:
+    """A phrase's regex, compiled the first time a message needs it: six lexicons' phrases cost
+    most of a second to compile, and a message in digits never needs them."""
+
+    __slots__ = ("source", "compiled")
+
+    def __init__(self, source: str):
+        self.source, self.compiled = source, None
+
+    def match(self, text: str, pos: int):
+        if self.compiled is None:
+            self.compiled = re.compile(self.source, re.I)
+        return self.compiled.match(text, pos)
+
+
 class Reading:
     """One phrase's match: the clock it makes before am/pm and suffixes are read."""
 
@@ -54,6 +69,7 @@ class Grammar:
         m5 = {w: v for w, v in minutes.items() if v in (5, 10, 15, 20, 25)} | lang.quarter_words
         L = lang.module
         self.noons = {w: 12 for w in getattr(L, "NOON_WORDS", ())} | {w: 0 for w in getattr(L, "MIDNIGHT_WORDS", ())}
+        self._alternations: dict[str, str] = {}
         self.slots = {
             "h": ({**self.hours, **self.noons}, _DIGIT_HOUR), "m": (minutes, _DIGIT_MINUTE),
             "mm": ({w: v for w, v in minutes.items() if v >= 10}, _DIGIT_MM), "m5": (m5, _DIGIT_M5),
@@ -71,7 +87,7 @@ class Grammar:
             self._add(phrase)
         self.word_values = self.hours  # a bare number word read as an hour
         self.hour_heads = frozenset(w.split()[0] for w in self.hours)
-        self.hour_word = re.compile("(?:" + alternation(self.hours) + ")" + _END, re.I)
+        self.hour_word = _Lazy("(?:" + alternation(self.hours) + ")" + _END)
 
     def _add(self, phrase) -> None:
         tokens = phrase.template.split()
@@ -109,13 +125,18 @@ class Grammar:
                 regex += f"(?:{pattern}{_BLANK})?" if optional else pattern
             else:
                 regex += f"(?:{_BLANK}{pattern})?" if optional else f"{_BLANK}{pattern}"
-        compiled = re.compile(regex + _END, re.I)
-        entry = (compiled, phrase, and_minutes)
+        entry = (_Lazy(regex + _END), phrase, and_minutes)
         for word in firsts:
             self.by_first.setdefault(word, []).append(entry)
         if digit_first:
             for word in seconds:
                 self.by_second.setdefault(word, []).append(entry)
+
+    def _alternation(self, name: str) -> str:
+        found = self._alternations.get(name)
+        if found is None:
+            found = self._alternations[name] = alternation(self.slots[name][0])
+        return found
 
     def _token(self, body: str) -> tuple[str, set[str], bool]:
         """A template token -> (regex, the words it can start with, can it be digits)."""
@@ -125,7 +146,7 @@ class Grammar:
             slot = re.match(r"\{(\w+)\}", rest)
             if slot:
                 values, digit_pattern = self.slots[slot.group(1)]
-                alternatives = alternation(values)
+                alternatives = self._alternation(slot.group(1))
                 if digit_pattern:
                     alternatives = f"{digit_pattern}(?![0-9])|{alternatives}" if alternatives else digit_pattern
                 out += f"(?P<{slot.group(1)}>{alternatives})"
@@ -152,8 +173,8 @@ class Grammar:
 
     def read_at(self, scan: str, pos: int, entries) -> list[Reading]:
         out = []
-        for compiled, phrase, and_minutes in entries:
-            found = compiled.match(scan, pos)
+        for lazy, phrase, and_minutes in entries:
+            found = lazy.match(scan, pos)
             if found is None:
                 continue
             reading = self._evaluate(found, phrase, and_minutes)
