@@ -272,6 +272,12 @@ def _read_at(P, scan: str, start: int, word: str | None, readings: list[_Reading
             return None
         glued = True  # "at3pm"
     w1 = w2 = None
+    if word is None and not glued and not (readings and start - readings[-1].end <= 5):
+        nxt = _DIGITS_THEN_WORD.match(scan, start)
+        if nxt is not None and scan[nxt.start("w") - 1] == " " and nxt.group("w").lower() not in P.digit_followers:
+            w1, w2 = C.prev_words(scan, start)
+            if w2 not in P.any_cue and f"{w1} {w2}" not in P.L.cue_pairs:
+                return None  # "3 PRs", "12 min": no cue before, nothing after that could make a time
     for clock in _candidates(P, scan, start, word, joints):
         if w2 is None:
             w1, w2 = C.prev_words(scan, start)

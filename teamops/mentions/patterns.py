@@ -122,6 +122,14 @@ class Patterns:
         # Words that can follow digits inside a clock phrase ("20 nach 3", "3 y media").
         self.second_words = frozenset(w for g in grammars() for w in g.by_second)
         self.second_words_quick = with_punctuation(self.second_words)
+        # The shortcut for "3 PRs": a number followed by a word is read only when a cue is before
+        # it or one of these words (a zone, a day part, am/pm, an hour word, a phrase joint) after it.
+        self.any_cue = frozenset(L.cues_single | L.cues_range | L.cues_between | L.cues_weak | L.tonight_words
+                                 | L.or_words | L.subject_it | {"@"})
+        self.digit_followers = frozenset(
+            self.rescue_words | self.second_words | {w.split()[0] for w in L.oclock_words | L.hour_words}
+            | {p.split()[0] for p in L.day_parts} | {"am", "pm", "a", "p", "h", "hs", "noon", "midnight"}
+            | {w.split()[0] for w in L.noon_words | L.midnight_words})
         # Weak cues ("as" without its accent): a number after one is a time when only its
         # language's followers come after it ("amanha as 9 no escritório").
         self.weak_followers: dict[str, frozenset[str]] = {}
