@@ -114,8 +114,22 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
     config = config or config_module.load()
     store = Store(config.mongodb_uri, config.mongodb_db)
     senders: dict = {}  # filled at start-up, off the event loop (see Lifecycle)
-    assistant = Assistant(store, config, senders)
+    reader = None
+    if config.model_enabled:  # the language-model fallback; without a key nothing of it exists
+        from teamops.model_reading import ModelReader
+
+        reader = ModelReader(store, config)
+    assistant = Assistant(store, config, senders, reader)
     worker = Worker(store, assistant, senders, config.inbox_lease_seconds, config.inbox_max_attempts)
+    if reader is not None:
+        reader.hand_over = worker.offer
+
+        def stop_all(then=after_stop) -> None:
+            reader.close()
+            if then is not None:
+                then()
+
+        after_stop = stop_all
     sightings = MemberSightings(store)
 
     telegram_hook = telegram.TelegramWebhook(config, store, worker, sightings)
@@ -197,6 +211,10 @@ def serve(argv: list[str]) -> int:
         after_stop = None
     if not config.telegram_enabled:
         log.info("telegram is not configured (TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET): /hooks/telegram answers 503")
+    if config.model_enabled:
+        log.info("model fallback on: %s at %s", config.together_model, config.together_api_base)
+    else:
+        log.info("model fallback off (TOGETHER_API_KEY unset): the rules alone read times")
     if not config.discord_enabled:
         log.info("discord is not configured (DISCORD_PUBLIC_KEY, DISCORD_APPLICATION_ID, DISCORD_BOT_TOKEN): "
                  "/hooks/discord answers 503")

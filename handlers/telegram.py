@@ -81,15 +81,17 @@ class Update(msgspec.Struct):
 _decode = msgspec.json.Decoder(Update).decode
 
 
-def has_time(text: str, sent_at: int) -> bool:
+def has_time(text: str, sent_at: int, unread_too: bool = False) -> bool:
     """The quick look: does the text hold a time at all? (Which zone it is in is decided later.)
+    `unread_too`: also a time the rules may not be able to read, for the language model to try.
 
     The engine's prefilter answers in about a microsecond for text without digits or time words;
     the full read costs tens of microseconds, far less than the inbox write it saves.
     """
     if not mentions.might_mention_time(text):
-        return False
-    return bool(mentions.find_mentions(text, "UTC", datetime.fromtimestamp(sent_at, timezone.utc)))
+        return unread_too and mentions.might_hold_unread_time(text, [])
+    found = mentions.find_mentions(text, "UTC", datetime.fromtimestamp(sent_at, timezone.utc))
+    return bool(found) or (unread_too and mentions.might_hold_unread_time(text, found))
 
 GONE = ("left", "kicked")
 
@@ -137,8 +139,10 @@ def _edit(message: Message):
     )
 
 
-def to_event(update: Update, bot_username: str = ""):
-    """The platform-neutral event in this update, or None when there is nothing for us."""
+def to_event(update: Update, bot_username: str = "", unread_too: bool = False):
+    """The platform-neutral event in this update, or None when there is nothing for us.
+    `unread_too`: a message that may hold a time the rules cannot read is for us too (the
+    language model is configured)."""
     if update.edited_message is not None:
         return _edit(update.edited_message)
     message = update.message
@@ -156,7 +160,7 @@ def to_event(update: Update, bot_username: str = ""):
         if command:
             if commands.split(text, bot_username) is None:
                 return None
-        elif not (has_time(text, message.date) or relocation.place_phrase(text)):
+        elif not (has_time(text, message.date, unread_too) or relocation.place_phrase(text)):
             return None
         return ChatMessage(
             platform=PLATFORM,
@@ -203,6 +207,7 @@ class TelegramWebhook:
         self.secret = config.telegram_webhook_secret.encode()
         self.configured = config.telegram_enabled
         self.bot_username = config.telegram_bot_username
+        self.unread_too = config.model_enabled
         self.max_body = config.max_body_bytes
         self.store = store
         self.worker = worker
@@ -220,7 +225,7 @@ class TelegramWebhook:
             update = _decode(body)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise decode_error(exc) from None
-        event = to_event(update, self.bot_username)
+        event = to_event(update, self.bot_username, self.unread_too)
         resp.media = {"ok": True}
         if event is None:
             self._note_sender(update, resp)

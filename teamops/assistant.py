@@ -15,7 +15,18 @@ import msgspec
 
 from teamops import commands, logs, mentions, relocation, tokens, wording
 from teamops.config import Config
-from teamops.events import Button, ButtonPress, ChatGone, ChatMessage, Event, MemberLeft, Reply, ZoneVerified, to_doc
+from teamops.events import (
+    Button,
+    ButtonPress,
+    ChatGone,
+    ChatMessage,
+    Event,
+    MemberLeft,
+    ModelReading,
+    Reply,
+    ZoneVerified,
+    to_doc,
+)
 from teamops.store import REPLIES_TTL_SECONDS, StorageError, Store
 
 log = logging.getLogger("teamops.assistant")
@@ -74,10 +85,11 @@ class MemberSightings:
 
 
 class Assistant:
-    def __init__(self, store: Store, config: Config, senders: dict | None = None):
+    def __init__(self, store: Store, config: Config, senders: dict | None = None, reader=None):
         self.store = store
         self.config = config
         self.senders = senders if senders is not None else {}  # for platform lookups, e.g. membership
+        self.reader = reader  # the language-model fallback (teamops/model_reading.py); None: off
 
     async def in_chat(self, platform: str, chat_id: str, user_id: str) -> bool | None:
         """Is the user a member of the chat now? None when the platform could not say. A platform
@@ -92,8 +104,10 @@ class Assistant:
             if event.edited_at:
                 return await self.on_edit(event, key)
             if commands.is_command(event.text):
-                return await commands.run(self, event)
+                return await commands.run(self, event, key)
             return await self.on_message(event, key)
+        if isinstance(event, ModelReading):
+            return await self.reader.answer(self, event, key) if self.reader is not None else []
         if isinstance(event, ZoneVerified):
             return await self.on_verified(event, key)
         if isinstance(event, ButtonPress):
@@ -160,13 +174,18 @@ class Assistant:
         only) and is converted in full now that its writer's zone is known: a new reply even so."""
         maybe_time = mentions.might_mention_time(msg.text)
         place = relocation.place_phrase(msg.text)
-        if not maybe_time and not place:
+        # No time the rules can read, but maybe one they cannot: worth a question to the model.
+        unread = not maybe_time and self.reader is not None and self.reader.wants_times(msg.text, [])
+        if not maybe_time and not place and not unread:
             return []
         user, chat = await asyncio.gather(
             self.store.user(msg.platform, msg.user_id), self.store.chat(msg.platform, msg.chat_id)
         )
         sender_tz = (user or {}).get("tz")
         found = self._mentions(msg, sender_tz, chat) if maybe_time else []
+        if self.reader is not None and sender_tz and not chat.get("muted") and (
+                unread or (maybe_time and self.reader.wants_times(msg.text, found))):
+            await self.reader.ask_later(msg, key, "times")  # answered apart, after what the rules read
         if not found:
             return await self.on_relocation(msg, place, sender_tz, key) if place else []
         member = (chat.get("members") or {}).get(msg.user_id)
@@ -317,7 +336,14 @@ class Assistant:
     async def on_relocation(self, msg: ChatMessage, place: str, sender_tz: str | None, key: str) -> list[Reply]:
         """Offer once (a day) to switch the sender's zone to the place they say they are in now."""
         tz = await commands.place_zone(place)
-        if tz is None or tz == sender_tz:
+        if tz is None:
+            if self.reader is not None:
+                await self.reader.ask_later(msg, key, "move", place)  # a spelling the city data lacks?
+            return []
+        return await self.relocation_offer(msg, tz, sender_tz, key)
+
+    async def relocation_offer(self, msg: ChatMessage, tz: str, sender_tz: str | None, key: str) -> list[Reply]:
+        if tz == sender_tz:
             return []
         if not await self.store.claim_prompt(msg.platform, msg.chat_id, msg.user_id, "move", PROMPT_EVERY_SECONDS, key):
             return []

@@ -59,8 +59,11 @@ def is_command(text: str) -> bool:
     return split(text) is not None
 
 
-async def run(assistant, msg: ChatMessage) -> list[Reply]:
+async def run(assistant, msg: ChatMessage, key: str = "") -> list[Reply]:
+    """`key` names the event: /tz may leave a question for the language model, stored once per event."""
     name, args = split(msg.text)
+    if name == "tz":
+        return await _tz(assistant, msg, args, key)
     handler = _COMMANDS[name]
     return await handler(assistant, msg, args)
 
@@ -101,7 +104,7 @@ async def _start(assistant, msg, args):
     return _answer(assistant, msg, hello + HELP, assistant.verify_button(msg.platform, msg.user_id, msg.chat_id))
 
 
-async def _tz(assistant, msg, args):
+async def _tz(assistant, msg, args, key=""):
     if not args:
         user = await assistant.store.user(msg.platform, msg.user_id)
         if user and user.get("tz"):
@@ -115,6 +118,8 @@ async def _tz(assistant, msg, args):
     chat = await assistant.store.chat(msg.platform, msg.chat_id)
     choices = await lookup_zone(args, assistant.chat_zones(chat))
     if not choices:
+        if assistant.reader is not None and key:
+            await assistant.reader.ask_later(msg, key, "tz", args)  # a spelling the city data lacks?
         return _privately(
             assistant,
             msg,

@@ -26,6 +26,13 @@ def _number(env: dict, name: str, default, cast):
         raise ConfigError(f"{name} must be a {'whole number' if cast is int else 'number'}, got {raw!r}") from None
 
 
+def _positive(env: dict, name: str, default: float) -> float:
+    value = _number(env, name, default, float)
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     mongodb_uri: str = ""  # empty: start the embedded server (local runs only)
@@ -46,12 +53,27 @@ class Config:
     inbox_lease_seconds: float = 60.0
     inbox_max_attempts: int = 8
     send_timeout_seconds: float = 10.0
+    # The model fallback (teamops/model_reading.py): off without a key.
+    together_api_key: str = ""
+    together_api_base: str = "https://api.together.xyz/v1"
+    together_model: str = "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo"
+    model_timeout_seconds: float = 4.0
+    model_budget_seconds: float = 6.0
+    model_daily_cap: int = 2000
+    model_chat_daily_cap: int = 50
+    model_breaker_failures: int = 5
+    model_breaker_cooldown_seconds: float = 300.0
+    model_cache_days: float = 30.0
     log_level: str = "INFO"
     embedded: bool = field(default=False)
 
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token and self.telegram_webhook_secret)
+
+    @property
+    def model_enabled(self) -> bool:
+        return bool(self.together_api_key)
 
     @property
     def discord_enabled(self) -> bool:
@@ -97,6 +119,16 @@ def load(env: dict | None = None) -> Config:
         inbox_lease_seconds=_number(env, "INBOX_LEASE_SECONDS", 60.0, float),
         inbox_max_attempts=_number(env, "INBOX_MAX_ATTEMPTS", 8, int),
         send_timeout_seconds=_number(env, "SEND_TIMEOUT_SECONDS", 10.0, float),
+        together_api_key=env.get("TOGETHER_API_KEY", "").strip(),
+        together_api_base=(env.get("TOGETHER_API_BASE", "").strip() or "https://api.together.xyz/v1").rstrip("/"),
+        together_model=env.get("TOGETHER_MODEL", "").strip() or "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo",
+        model_timeout_seconds=_positive(env, "MODEL_TIMEOUT_SECONDS", 4.0),
+        model_budget_seconds=_positive(env, "MODEL_BUDGET_SECONDS", 6.0),
+        model_daily_cap=_number(env, "MODEL_DAILY_CAP", 2000, int),
+        model_chat_daily_cap=_number(env, "MODEL_CHAT_DAILY_CAP", 50, int),
+        model_breaker_failures=max(1, _number(env, "MODEL_BREAKER_FAILURES", 5, int)),
+        model_breaker_cooldown_seconds=_positive(env, "MODEL_BREAKER_COOLDOWN_SECONDS", 300.0),
+        model_cache_days=_positive(env, "MODEL_CACHE_DAYS", 30.0),
         log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
         embedded=not uri,
     )

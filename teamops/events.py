@@ -112,7 +112,24 @@ class ChatGone(msgspec.Struct, frozen=True, tag="gone"):
     chat_id: str
 
 
-Event = ChatMessage | ZoneVerified | ButtonPress | MemberLeft | ChatGone
+class ModelReading(msgspec.Struct, frozen=True, tag="model", omit_defaults=True):
+    """Ask the language model about a message, later (teamops/model_reading.py): `kind` "times"
+    for a message that may hold a time the rules could not read, "tz" or "move" for a place the
+    city data did not know (`place`, as written, from /tz or "I moved to …"). It waits in a lane
+    of its own beside its chat's (`lane`), so a slow model never holds the chat's other items."""
+
+    message: ChatMessage  # the message it came from: answered under it, never sent whole for places
+    kind: str
+    lane: str
+    place: str = ""
+
+
+Event = ChatMessage | ZoneVerified | ButtonPress | MemberLeft | ChatGone | ModelReading
+
+
+def lane_of(event: dict) -> str:
+    """Which queue a stored event waits in: its chat's, unless it names a lane of its own."""
+    return event.get("lane") or event.get("chat_id", "")
 
 # Moment styles: how a client shows the instant, in the reader's zone and locale.
 WEEKDAY_TIME = "weekday_time"  # "Tue 15:30"

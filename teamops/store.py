@@ -10,6 +10,12 @@ Collections:
              with a conversion: the id of our reply, so edits of that message can follow. Expires
              with the inbox's TTL; an edit of an older message is ignored.
   used_tokens  one per verification-link nonce that has been spent (expires with the link).
+  model_cache  one per question asked of the language model (a hash of the normalised text, the
+             kind of question, the model and the prompt's version): its decoded answer, so a
+             phrase is asked once. Expires after MODEL_CACHE_DAYS.
+  model_usage  one per UTC day, and one per chat and day: calls made to the model, for the daily
+             caps. Expires after two days.
+  model_state  the circuit breaker: failures in a row, and until when the model is not asked.
 
 pymongo's AsyncMongoClient keeps every call on the event loop without blocking it. The client is
 created lazily, once per process (module level), so importing this module costs nothing and a
@@ -97,6 +103,9 @@ class Store:
                 [("platform", 1), ("chat_id", 1), ("message_id", 1)], unique=True, name="platform_chat_message"
             ),
             db.replies.create_index("at", expireAfterSeconds=REPLIES_TTL_SECONDS, name="ttl_7d"),
+            # Expiry stamped on each document, so changing MODEL_CACHE_DAYS needs no index change.
+            db.model_cache.create_index("expires_at", expireAfterSeconds=0, name="ttl_expiry"),
+            db.model_usage.create_index("expires_at", expireAfterSeconds=0, name="ttl_expiry"),
         )
         self._indexed.set()
 
@@ -436,6 +445,78 @@ class Store:
             {"platform": platform, "chat_id": chat_id, "message_id": message_id},
             {"$set": {"state": "sent" if reply_id else "none", "reply_id": reply_id, "changed_at": _now()}},
         )
+
+    # ----- the language model's guard rails: cache, daily caps, circuit breaker -----
+    async def model_cached(self, key: str) -> dict | None:
+        doc = await self.db.model_cache.find_one({"_id": key})
+        return None if doc is None else doc.get("answer")
+
+    async def model_cache_put(self, key: str, answer: dict, keep_seconds: float) -> None:
+        now = _now()
+        await self.db.model_cache.update_one(
+            {"_id": key}, {"$set": {"answer": answer, "at": now, "expires_at": _after(now, keep_seconds)}}, upsert=True
+        )
+
+    async def model_spend(self, day: str, chat_key: str, chat_cap: int, global_cap: int) -> str | None:
+        """Count one call to the model against today's caps: None when it may be made, else the
+        cap that is full ("chat" or "global"). A refused call counts against nothing."""
+        from pymongo.errors import DuplicateKeyError
+
+        expires = _after(_now(), 2 * 24 * 3600)
+
+        async def spend(key: str, cap: int) -> bool:
+            try:
+                # The filter misses a counter at its cap; the upsert then collides with it.
+                await self.db.model_usage.update_one(
+                    {"_id": key, "n": {"$lt": cap}}, {"$inc": {"n": 1}, "$set": {"expires_at": expires}}, upsert=True
+                )
+            except DuplicateKeyError:
+                return False
+            return True
+
+        if chat_cap <= 0 or not await spend(f"{day}|{chat_key}", chat_cap):
+            return "chat"
+        if global_cap <= 0 or not await spend(day, global_cap):
+            await self.db.model_usage.update_one({"_id": f"{day}|{chat_key}"}, {"$inc": {"n": -1}})
+            return "global"
+        return None
+
+    async def breaker(self, name: str) -> dict | None:
+        return await self.db.model_state.find_one({"_id": name})
+
+    async def breaker_probe(self, name: str, hold_seconds: float) -> bool:
+        """After the cool-down, let one caller (of all instances) try again: True for the one that
+        gets to; the others see the breaker open for `hold_seconds` more."""
+        now = _now()
+        result = await self.db.model_state.update_one(
+            {"_id": name, "$or": [{"open_until": {"$lte": now}}, {"open_until": {"$exists": False}}]},
+            {"$set": {"open_until": _after(now, hold_seconds)}},
+        )
+        return result.modified_count == 1
+
+    async def breaker_failed(self, name: str, threshold: int, cooldown_seconds: float) -> int:
+        """One more failure in a row; at `threshold` the breaker opens for the cool-down. Returns
+        the failures in a row now."""
+        from pymongo import ReturnDocument
+
+        doc = await self.db.model_state.find_one_and_update(
+            {"_id": name}, {"$inc": {"failures": 1}, "$set": {"failed_at": _now()}},
+            upsert=True, return_document=ReturnDocument.AFTER,
+        )
+        failures = doc.get("failures", 1)
+        if failures >= threshold:
+            await self.db.model_state.update_one(
+                {"_id": name}, {"$set": {"open_until": _after(_now(), cooldown_seconds)}}
+            )
+        return failures
+
+    async def breaker_ok(self, name: str) -> bool:
+        """A call went through: the failures in a row start again from 0. True when the breaker
+        had been open (it is closed now)."""
+        doc = await self.db.model_state.find_one_and_update(
+            {"_id": name, "failures": {"$gt": 0}}, {"$set": {"failures": 0}, "$unset": {"open_until": ""}}
+        )
+        return doc is not None and doc.get("open_until") is not None
 
     # ----- verification tokens -----
     async def spend_token(self, nonce: str, expires_at: float) -> bool:

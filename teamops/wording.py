@@ -121,11 +121,14 @@ def _zone_key(tz: str, instant: datetime) -> tuple:
     return (local.utcoffset(), place(tz))
 
 
-def conversion(mentions, zones, today: datetime | None = None, time_format: str = "24h") -> tuple[Span, ...]:
+def conversion(mentions, zones, today: datetime | None = None, time_format: str = "24h",
+               guessed: bool = False) -> tuple[Span, ...]:
     """The reply for one message's mentions, or () when no mention has another zone to show.
 
     `zones` are the chat's IANA zones; each mention lists every zone but its own. `today` is the
     moment the message was sent (aware), used to decide whether the header needs a date.
+    `guessed`: the mentions are the language model's reading, and each one says so ("≈ read …"),
+    so the writer can see it and correct it.
     """
     from teamops.mentions import zone_for
 
@@ -153,7 +156,7 @@ def conversion(mentions, zones, today: datetime | None = None, time_format: str 
         if mention.day_explicit or source_start.date() != sender_today:
             where += f", {day_label(source_start)}"
         spans.append(Span(where))
-        notes = _notes(mention, source_start, time_format)
+        notes = _notes(mention, source_start, time_format, guessed)
         if notes:
             spans.append(Span(f"\n{notes}"))
         spans.extend(reader_clock(start, end, time_format))
@@ -189,9 +192,11 @@ def reader_clock(start: datetime, end: datetime | None, time_format: str) -> tup
     return tuple(line)
 
 
-def _notes(mention, source_start: datetime, time_format: str) -> str:
+def _notes(mention, source_start: datetime, time_format: str, guessed: bool = False) -> str:
     notes = []
-    if mention.inferred:
+    if guessed:
+        notes.append(f"\u2248 read \u201c{mention.text.strip()}\u201d as {clock(source_start, time_format)}")
+    elif mention.inferred:
         notes.append(f"(read \u201c{mention.text.strip()}\u201d as {clock(source_start, time_format)})")
     if mention.dst == "nonexistent":
         notes.append(
@@ -269,3 +274,12 @@ def zone_list(chat: dict, team_zones=()) -> tuple[Span, ...]:
 
 def relocation_question(user_name: str, tz: str) -> tuple[Span, ...]:
     return (Span(f"{user_name}, should I switch your zone to "), Span(tz, bold=True), Span("?"))
+
+
+def place_guess(user_name: str, place: str, label: str) -> tuple[Span, ...]:
+    """The language model's reading of a place the city data did not know, offered for a yes."""
+    return (
+        Span(f"{user_name}, \u2248 \u201c{place[:60]}\u201d looks like "),
+        Span(label, bold=True),
+        Span(" to me. Set it as your zone?"),
+    )

@@ -13,6 +13,8 @@ Items of one chat are handled one at a time, in the order they arrived. That alo
 an edit from overtaking its original (the original's send may be waiting for a retry, or another
 instance may hold it): the reply store does (see Assistant.on_edit), and the assistant may ask for
 an item to be decided again later (Later), which puts it back like a retry.
+A question for the language model waits in a lane of its own beside its chat's (events.lane_of),
+so a slow model delays that answer, never the chat's later messages.
 
 A request that is still waiting for its own HTTP response (a Discord interaction, see
 RequestAnswers) may carry the first replies itself; those are recorded as sent and the worker
@@ -30,7 +32,7 @@ import time
 
 from teamops import logs
 from teamops.assistant import Later
-from teamops.events import event_from_doc, replies_from_doc, to_doc
+from teamops.events import event_from_doc, lane_of, replies_from_doc, to_doc
 from teamops.senders import Outcome
 
 log = logging.getLogger("teamops.worker")
@@ -131,7 +133,7 @@ class Worker:
             logs.failure(log, "item task failed", task.exception())
 
     async def _run(self, item: dict) -> None:
-        key = (item["platform"], (item.get("event") or {}).get("chat_id", ""))
+        key = (item["platform"], lane_of(item.get("event") or {}))
         entry = self._chat_locks.setdefault(key, [asyncio.Lock(), 0])
         entry[1] += 1
         try:
