@@ -4,21 +4,24 @@ of what is asked (teamops/model_reading.py writes the questions and judges the a
 
 urllib3 blocks, so every call runs in a thread, and in a small pool of its own (CALLS_AT_ONCE)
 rather than asyncio's shared one: a provider that hangs can then hold at most those few threads,
-never the ones the platform senders deliver replies with. A call that finds them all busy fails
-at once ("busy") instead of queueing behind a hang. No retries here: a failure is reported, and
+never the ones the platform senders deliver replies with. A call that finds them all taken waits
+for one a moment (SLOT_WAIT_SECONDS: a burst of questions to a healthy model gets through), then
+fails ("busy") rather than queue behind a hang. The worker waits for a question's call in one
+of its own slots, so CALLS_AT_ONCE is kept below the worker's (4): however the provider hangs,
+most slots stay free for the chats' messages (bench/bench_model_webhook.py measures it). No retries here: a failure is reported, and
 the circuit breaker decides whether to ask again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
 
-CALLS_AT_ONCE = 4
+CALLS_AT_ONCE = 2
+SLOT_WAIT_SECONDS = 1.0
 CONNECT_TIMEOUT_SECONDS = 2.0
 
 
@@ -72,7 +75,7 @@ class TogetherClient:
         self.timeout = timeout
         self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
         self._pool = ThreadPoolExecutor(max_workers=CALLS_AT_ONCE, thread_name_prefix="together")
-        self._slots = threading.BoundedSemaphore(CALLS_AT_ONCE)
+        self._slots: asyncio.Semaphore | None = None  # made on the first call, on the service's loop
         self._http = None  # urllib3 is imported in the first call's thread, not at start-up
 
     async def complete(self, system: str, user: str, schema: dict, max_tokens: int) -> Completion:
@@ -86,16 +89,22 @@ class TogetherClient:
             "temperature": 0,
             "max_tokens": max_tokens,
         })
-        if not self._slots.acquire(blocking=False):
-            raise ModelError("busy")
+        loop = asyncio.get_running_loop()
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(CALLS_AT_ONCE)
+        slots = self._slots
+        try:
+            await asyncio.wait_for(slots.acquire(), SLOT_WAIT_SECONDS)
+        except TimeoutError:
+            raise ModelError("busy") from None
         try:
             call = self._pool.submit(self._post, body)
         except BaseException:
-            self._slots.release()
+            slots.release()
             raise
         # The slot is free again when the call is over (or was cancelled before it began), not when
         # we stop waiting for it: a hung call keeps its slot until its own timeout ends it.
-        call.add_done_callback(lambda _: self._slots.release())
+        call.add_done_callback(lambda _: loop.call_soon_threadsafe(slots.release))
         return await asyncio.wrap_future(call)
 
     def _post(self, body: bytes) -> Completion:
@@ -142,3 +151,5 @@ class TogetherClient:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._http is not None:
+            self._http.clear()

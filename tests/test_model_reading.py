@@ -121,8 +121,27 @@ def together():
     fake.close()
 
 
+_made: list = []
+
+
+@pytest.fixture(autouse=True)
+def _closed():
+    """Every client and reader a test made is closed after it (its threads, its connections)."""
+    yield
+    while _made:
+        _made.pop().close()
+
+
 def _client(fake: FakeTogether, timeout: float = 1.0) -> TogetherClient:
-    return TogetherClient(fake.base, "test-key", "small/model", timeout)
+    client = TogetherClient(fake.base, "test-key", "small/model", timeout)
+    _made.append(client)
+    return client
+
+
+def _reader(store, config) -> ModelReader:
+    reader = ModelReader(store, config)
+    _made.append(reader)
+    return reader
 
 
 def test_the_request_is_one_question_with_a_schema(together):
@@ -170,7 +189,7 @@ def test_a_hung_provider_holds_only_the_clients_own_slots(together):
     async def scenario():
         hung = [asyncio.create_task(client.complete("S", "q", {}, 10)) for _ in range(module.CALLS_AT_ONCE)]
         await asyncio.sleep(0.3)
-        with pytest.raises(ModelError) as busy:
+        with pytest.raises(ModelError) as busy:  # waits a moment for a slot, then gives up
             await client.complete("S", "one more", {}, 10)
         assert busy.value.kind == "busy"
         # asyncio's own threads stay free for everything else (the platform senders use them)
@@ -194,7 +213,7 @@ def test_the_breaker_is_shared_opens_on_failures_and_closes_after_a_good_probe(m
     async def scenario():
         store = Store(mongo_uri, "unused")
         await store.ensure_indexes()
-        one, two = ModelReader(store, _config(together)), ModelReader(store, _config(together))  # two instances
+        one, two = _reader(store, _config(together)), _reader(store, _config(together))  # two instances
         together.next("status", 429)
         together.next("status", 500)
         assert (await one.consult("times", "a", "t|1"))[1] == "rate-limited"
@@ -220,7 +239,7 @@ def test_the_cache_asks_a_phrase_once_and_caps_count_only_calls(mongo_uri, toget
     async def scenario():
         store = Store(mongo_uri, "unused")
         await store.ensure_indexes()
-        reader = ModelReader(store, _config(together, model_chat_daily_cap=2, model_daily_cap=3))
+        reader = _reader(store, _config(together, model_chat_daily_cap=2, model_daily_cap=3))
         together.answers["nos vemos tres y media"] = {"times": [{"span": "tres y media", "time": "15:30", "end": None,
                                                                 "day": None, "zone": None, "zone_span": None}]}
         first = await reader.consult("times", "nos vemos tres y media", "t|1")
@@ -241,7 +260,7 @@ def test_garbage_is_thrown_away_and_not_asked_again(mongo_uri, together):
     async def scenario():
         store = Store(mongo_uri, "unused")
         await store.ensure_indexes()
-        reader = ModelReader(store, _config(together))
+        reader = _reader(store, _config(together))
         together.next("raw", '{"times": [{"span": 3}]')
         assert (await reader.consult("times", "x", "t|1")) == (None, "garbage")
         assert (await reader.consult("times", "x", "t|1")) == (TimesAnswer(times=[]), "cache")
