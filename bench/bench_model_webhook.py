@@ -1,13 +1,13 @@
 """The webhook's latency when the language model hangs, run by hand from the repo root:
 
-    .venv/bin/python bench/bench_model_webhook.py [--requests 200] [--chats 10] [--rounds 3]
+    .venv/bin/python bench/bench_model_webhook.py [--requests 200] [--chats 10] [--rounds 3] [--interval 0.05]
 
 Starts a SecantusDB server, a fake Telegram Bot API and a fake Together API on loopback, and the
 service under uvicorn (the test suite's parts), in four configurations: no key (the baseline: the
 product without the fallback), the model answering at once, the model hanging on every call with
 the default breaker, and hanging with the breaker kept shut (every question waits out its whole
 timeout). They take turns for --rounds rounds, so a machine that gets busier or quieter moves
-all alike. Each run posts the same mix of Telegram updates, one at a time: messages the rules
+all alike. Each run posts the same mix of Telegram updates, one every --interval seconds: messages the rules
 cannot read (each a new question for the model, so none comes from the cache; without a key the
 webhook does not even store them) between messages with a time the rules read. Prints p50/p95 of
 the webhook's round trip per kind and run as ratios to the baseline (goal: a hanging model adds
@@ -39,7 +39,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def one_run(name: str, server_port: int, requests: int, chats: int, hang: bool, model: bool = True, **settings) -> dict:
+def one_run(name: str, server_port: int, requests: int, chats: int, interval: float, hang: bool, model: bool = True,
+            **settings) -> dict:
     from pymongo import MongoClient
 
     uri = f"mongodb://127.0.0.1:{server_port}/bench_{uuid.uuid4().hex[:8]}?directConnection=true"
@@ -64,7 +65,13 @@ def one_run(name: str, server_port: int, requests: int, chats: int, hang: bool, 
             app.telegram(tg_message(READ.format(n=n), user_id=5000, chat_id=-200000))
         wait_for(lambda: len(telegram.sent()) >= 20, 30, what="the warm-up replies")
         before = len(telegram.sent())
+        start = time.perf_counter()
         for n in range(requests):
+            # Paced, not back to back: each update then meets the service in the same state
+            # whatever the run did for the one before, and only the model's behaviour differs.
+            pause = start + n * interval - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
             chat = n % chats
             kind = "unread" if n % 2 == 0 else "read"
             text = (UNREAD if kind == "unread" else READ).format(n=n)
@@ -95,6 +102,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--chats", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--interval", type=float, default=0.05, help="seconds between updates")
     args = parser.parse_args(argv)
     import secantus
 
@@ -114,7 +122,7 @@ def main(argv: list[str]) -> int:
             names = names[turn:] + names[:turn]  # the configurations take turns at going first
             for name in names:
                 result = one_run(f"round {round_number + 1}, {name}", server.port, args.requests, args.chats,
-                                 **configs[name])
+                                 args.interval, **configs[name])
                 for kind in ("unread", "read"):
                     runs[name]["latency"][kind] += result["latency"][kind]
                 runs[name]["delivered"] += result["delivered"]
@@ -122,8 +130,8 @@ def main(argv: list[str]) -> int:
     finally:
         server.stop()
     base = runs["no model (no key)"]["latency"]
-    print(f"\nwebhook round trip, {args.requests} updates per run x {args.rounds} rounds, one at a time "
-          f"({args.chats} chats)")
+    print(f"\nwebhook round trip, {args.requests} updates per run x {args.rounds} rounds, one every "
+          f"{args.interval * 1000:.0f} ms ({args.chats} chats)")
     print(f"{'run':28} {'kind':7} {'p50 ms':>7} {'p95 ms':>7} {'p50 ×':>6} {'p95 ×':>6}  rules' replies delivered")
     ok = True
     for name, run in runs.items():

@@ -136,6 +136,7 @@ class PlaceAnswer(msgspec.Struct):
 
 
 _ANSWERS = {"times": TimesAnswer, "place": PlaceAnswer}
+_DECODERS = {kind: msgspec.json.Decoder(answer).decode for kind, answer in _ANSWERS.items()}
 _PROMPTS = {"times": (TIMES_PROMPT, TIMES_SCHEMA), "place": (PLACE_PROMPT, PLACE_SCHEMA)}
 
 
@@ -383,7 +384,7 @@ class ModelReader:
         or None and why not (a skip, a failure, or "garbage": an answer that is not the schema's).
         Never takes longer than the item's budget."""
         deadline = time.monotonic() + self.config.model_budget_seconds
-        decode = msgspec.json.Decoder(_ANSWERS[kind]).decode
+        decode = _DECODERS[kind]
         key = cache_key(kind, self.config.together_model, text)
         cached = await self.store.model_cached(key)
         if cached is not None:
