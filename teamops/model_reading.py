@@ -48,6 +48,7 @@ import msgspec
 
 from teamops import mentions, wording
 from teamops.events import Button, ChatMessage, ModelReading, Reply, to_doc
+from teamops.mentions.model import dst_flag
 
 log = logging.getLogger("teamops.model")
 
@@ -159,10 +160,8 @@ def sent_text(text: str) -> tuple[str, list[int]]:
 
 
 def _masked(text: str) -> str:
-    try:
-        from teamops.mentions.mask import mask
-    except ImportError:  # the engine as one module (before issue 13's package)
-        mask = mentions._mask
+    from teamops.mentions.mask import mask
+
     return mask(text)
 
 
@@ -226,7 +225,8 @@ def check_times(text: str, answer: TimesAnswer, rules, sender_tz: str | None, se
                 end_local += timedelta(days=1)
         kept.append(mentions.Mention(
             text=text[start:stop], start=start, end=stop, local=local, tz=tz, tz_explicit=explicit,
-            inferred=False, end_local=end_local, day_explicit=bool(reading.day), dst=_dst(local, tz),
+            inferred=False, end_local=end_local, day_explicit=bool(reading.day),
+            dst=dst_flag(local, mentions.zone_for(tz)),
         ))
     return kept, dropped
 
@@ -255,19 +255,6 @@ def _zone_of(reading: Reading, sent: str, chat_zones) -> tuple[str | None, str]:
     if ours is not None and ours != tz:
         return None, "zone"  # the rules read those words as another zone
     return tz, ""
-
-
-def _dst(local: datetime, tz: str) -> str | None:
-    from zoneinfo import ZoneInfo
-
-    zone = mentions.zone_for(tz)
-    if not isinstance(zone, ZoneInfo):
-        return None
-    early, late = local.replace(tzinfo=zone), local.replace(tzinfo=zone, fold=1)
-    if early.utcoffset() == late.utcoffset():
-        return None
-    back = early.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None)
-    return "nonexistent" if back != local else "ambiguous"
 
 
 async def check_place(answer: PlaceAnswer) -> tuple[str | None, str, str]:

@@ -212,6 +212,14 @@ def test_time_on_demand_reads_with_the_rules_alone(start_app, mongo_uri, telegra
     assert "couldn't read a time" in reply["text"]
     time.sleep(1.0)
     assert together_api.calls == [] and len(telegram_api.sent()) == 1
+    # A message the model read, re-read with /time as a reply to it: the rules' reading, no model.
+    original = tg_message("nos vemos tres y media", user_id=9601)
+    app.telegram(original)
+    assert "\u2248 read" in telegram_api.wait_sent(2)[1]["text"]
+    app.telegram(tg_message("/time", user_id=9602, reply_to=original))
+    again = telegram_api.wait_sent(3)[2]
+    assert "\u2248" not in again["text"] and "couldn't find a time" in again["text"], again["text"]
+    assert len(together_api.calls) == 1
 
 
 def test_without_a_key_nothing_changes(start_app, mongo_uri, telegram_api, together_api, db):
