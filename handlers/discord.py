@@ -265,7 +265,8 @@ class DiscordInteractions:
             resp.schedule_sync(waiter.responded)
         if self.sightings.is_new(PLATFORM, event.chat_id, event.user_id):
             # After the response, once per process: the person is a member here, so their zone counts.
-            resp.schedule(partial(self.sightings.note, PLATFORM, event.chat_id, event.user_id, event.user_name))
+            resp.schedule(partial(self.sightings.note, PLATFORM, event.chat_id, event.user_id, event.user_name,
+                                  interaction.guild_id))
         log.info("discord interaction=%s channel=%s outcome=%s ms=%.1f", interaction.id[:24], event.chat_id[:24],
                  outcome, (time.perf_counter() - started) * 1000)
 

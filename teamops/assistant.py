@@ -68,7 +68,7 @@ class MemberSightings:
     def is_new(self, platform: str, chat_id: str, user_id: str) -> bool:
         return (platform, chat_id, user_id) not in self._seen
 
-    async def note(self, platform: str, chat_id: str, user_id: str, name: str) -> None:
+    async def note(self, platform: str, chat_id: str, user_id: str, name: str, space_id: str = "") -> None:
         key = (platform, chat_id, user_id)
         if key in self._seen:
             return
@@ -78,7 +78,7 @@ class MemberSightings:
         try:
             user = await self.store.user(platform, user_id)
             # Members without a zone are recorded too: when they set one later, it reaches this chat.
-            await self.store.touch_member(platform, chat_id, user_id, name, (user or {}).get("tz"))
+            await self.store.touch_member(platform, chat_id, user_id, name, (user or {}).get("tz"), space_id)
         except Exception as exc:  # best effort: the next message with a time registers them anyway
             self._seen.pop(key, None)
             log.warning("noting a member failed: %s", type(exc).__name__)
@@ -113,10 +113,16 @@ class Assistant:
         if isinstance(event, ButtonPress):
             return await commands.on_button(self, event)
         if isinstance(event, MemberLeft):
-            await self.store.remove_member(event.platform, event.chat_id, event.user_id)
+            if event.chat_id:
+                await self.store.remove_member(event.platform, event.chat_id, event.user_id)
+            elif event.space_id:
+                await self.store.remove_member_from_space(event.platform, event.space_id, event.user_id)
             return []
         if isinstance(event, ChatGone):
-            await self.store.forget_chat(event.platform, event.chat_id)
+            if event.chat_id:
+                await self.store.forget_chat(event.platform, event.chat_id)
+            elif event.space_id:
+                await self.store.forget_space(event.platform, event.space_id)
             return []
         return []
 
@@ -189,8 +195,9 @@ class Assistant:
         if not found:
             return await self.on_relocation(msg, place, sender_tz, key) if place else []
         member = (chat.get("members") or {}).get(msg.user_id)
-        if member is None or member.get("tz") != sender_tz or member.get("name") != msg.user_name:
-            await self.store.touch_member(msg.platform, msg.chat_id, msg.user_id, msg.user_name, sender_tz)
+        if (member is None or member.get("tz") != sender_tz or member.get("name") != msg.user_name
+                or chat.get("space_id", "") != msg.space_id):
+            await self.store.touch_member(msg.platform, msg.chat_id, msg.user_id, msg.user_name, sender_tz, msg.space_id)
         if chat.get("muted"):
             return []
         body = self._conversion(msg, found, sender_tz, chat)

@@ -28,8 +28,9 @@ cannot express is decided there, never by the assistant):
   reply publicly itself, since it may carry a personal link. Telegram's private messages come back
   with message id 0: they cannot be edited, so a sender reports no id for them.
 - **Edits of earlier replies.** `edit_of` names a message we sent before: the sender edits that
-  message to this body (Telegram `editMessageText`), or deletes it when `delete` is set
-  (`deleteMessage`), instead of sending a new one. "Not modified" counts as sent.
+  message to this body (Telegram `editMessageText`, Discord `PATCH /channels/{c}/messages/{m}`),
+  or deletes it when `delete` is set (`deleteMessage`, `DELETE` of the same), instead of sending
+  a new one. "Not modified", or a message already deleted, counts as sent.
 - **Ids reported back.** A sender returns the platform's id of the message that now shows the
   reply in `Outcome.message_id` ("" when there is none that can be edited later). For a reply with
   `follows` set the worker keeps that id in the reply store, keyed by (platform, chat, followed
@@ -73,6 +74,9 @@ class ChatMessage(msgspec.Struct, frozen=True, tag="message", omit_defaults=True
     # Opaque to the core: how the platform asked for this very message to be answered (a Discord
     # interaction). Copied onto every reply to it; only its sender reads it.
     reply_handle: str = ""
+    # The group of chats this chat belongs to, where the platform has one (a Discord server):
+    # someone who leaves the group leaves every chat of it.
+    space_id: str = ""
 
 
 class ZoneVerified(msgspec.Struct, frozen=True, tag="verified"):
@@ -99,17 +103,22 @@ class ButtonPress(msgspec.Struct, frozen=True, tag="button"):
     private: bool = False  # pressed in a one-to-one chat with the bot
 
 
-class MemberLeft(msgspec.Struct, frozen=True, tag="left"):
+class MemberLeft(msgspec.Struct, frozen=True, tag="left", omit_defaults=True):
+    """A user left a chat; with `chat_id` empty, every chat of the group `space_id`."""
+
     platform: str
     chat_id: str
     user_id: str
+    space_id: str = ""
 
 
-class ChatGone(msgspec.Struct, frozen=True, tag="gone"):
-    """The bot left or was removed from a chat."""
+class ChatGone(msgspec.Struct, frozen=True, tag="gone", omit_defaults=True):
+    """The bot left or was removed from a chat; with `chat_id` empty, from every chat of the group
+    `space_id`."""
 
     platform: str
     chat_id: str
+    space_id: str = ""
 
 
 class ModelReading(msgspec.Struct, frozen=True, tag="model", omit_defaults=True):

@@ -16,6 +16,8 @@ Collections:
   model_usage  one per UTC day, and one per chat and day: calls made to the model, for the daily
              caps. Expires after two days.
   model_state  the circuit breaker: failures in a row, and until when the model is not asked.
+  leases     one per long-lived connection that only one process may hold at a time (a Discord
+             Gateway session): who holds it, until when, and its last heartbeat.
 
 pymongo's AsyncMongoClient keeps every call on the event loop without blocking it. The client is
 created lazily, once per process (module level), so importing this module costs nothing and a
@@ -106,6 +108,7 @@ class Store:
             # Expiry stamped on each document, so changing MODEL_CACHE_DAYS needs no index change.
             db.model_cache.create_index("expires_at", expireAfterSeconds=0, name="ttl_expiry"),
             db.model_usage.create_index("expires_at", expireAfterSeconds=0, name="ttl_expiry"),
+            db.chats.create_index([("platform", 1), ("space_id", 1)], name="platform_space"),
         )
         self._indexed.set()
 
@@ -150,13 +153,15 @@ class Store:
         }
         return item if await self._inbox_writes.put(item) else None
 
-    async def inbox_due(self, limit: int) -> list[dict]:
+    async def inbox_due(self, limit: int, platforms=None) -> list[dict]:
         """Open items that may be taken now: pending and due, or working with a lease that ran out
-        (its worker crashed). Open items are few and done ones many, so this reads by `state`."""
+        (its worker crashed). Open items are few and done ones many, so this reads by `state`.
+        `platforms`: only items of these (the ones the asking worker can deliver)."""
         now = _now()
-        open_items = await (
-            self.db.inbox.find({"state": {"$in": ["pending", "working"]}}).sort("due_at", 1).limit(limit).to_list()
-        )
+        query: dict = {"state": {"$in": ["pending", "working"]}}
+        if platforms is not None:
+            query["platform"] = {"$in": sorted(platforms)}
+        open_items = await self.db.inbox.find(query).sort("due_at", 1).limit(limit).to_list()
         return [
             item
             for item in open_items
@@ -279,18 +284,19 @@ class Store:
         doc = await self.db.chats.find_one({"platform": platform, "chat_id": chat_id})
         return doc or {"platform": platform, "chat_id": chat_id, "members": {}}
 
-    async def touch_member(self, platform: str, chat_id: str, user_id: str, name: str, tz: str | None) -> None:
+    async def touch_member(self, platform: str, chat_id: str, user_id: str, name: str, tz: str | None,
+                           space_id: str = "") -> None:
+        """Record a member of a chat (and the group of chats it belongs to, when there is one)."""
         await self._wait_indexed()
         member: dict = {"seen_at": _now()}
         if name:
             member["name"] = name
         if tz:
             member["tz"] = tz
-        await self.db.chats.update_one(
-            {"platform": platform, "chat_id": chat_id},
-            {"$set": {f"members.{user_id}.{k}": v for k, v in member.items()}},
-            upsert=True,
-        )
+        fields = {f"members.{user_id}.{k}": v for k, v in member.items()}
+        if space_id:
+            fields["space_id"] = space_id
+        await self.db.chats.update_one({"platform": platform, "chat_id": chat_id}, {"$set": fields}, upsert=True)
 
     async def remove_member(self, platform: str, chat_id: str, user_id: str) -> None:
         await self.db.chats.update_one(
@@ -298,6 +304,30 @@ class Store:
             {"$unset": {f"members.{user_id}": "", f"prompts.{user_id}": ""}},
         )
         await self.db.pending.delete_one({"platform": platform, "chat_id": chat_id, "user_id": user_id})
+
+    async def _space_chats(self, platform: str, space_id: str) -> list[str]:
+        docs = await self.db.chats.find({"platform": platform, "space_id": space_id}, projection={"chat_id": 1}).to_list()
+        return [doc["chat_id"] for doc in docs]
+
+    async def remove_member_from_space(self, platform: str, space_id: str, user_id: str) -> None:
+        """The user left the group: they leave every chat of it we know."""
+        chat_ids = await self._space_chats(platform, space_id)
+        if not chat_ids:
+            return
+        await self.db.chats.update_many(
+            {"platform": platform, "chat_id": {"$in": chat_ids}},
+            {"$unset": {f"members.{user_id}": "", f"prompts.{user_id}": ""}},
+        )
+        await self.db.pending.delete_many({"platform": platform, "chat_id": {"$in": chat_ids}, "user_id": user_id})
+
+    async def forget_space(self, platform: str, space_id: str) -> None:
+        """The bot left the group: nothing about any chat of it is needed any more."""
+        chat_ids = await self._space_chats(platform, space_id)
+        if not chat_ids:
+            return
+        await self.db.chats.delete_many({"platform": platform, "chat_id": {"$in": chat_ids}})
+        await self.db.pending.delete_many({"platform": platform, "chat_id": {"$in": chat_ids}})
+        await self.db.replies.delete_many({"platform": platform, "chat_id": {"$in": chat_ids}})
 
     async def forget_chat(self, platform: str, chat_id: str) -> None:
         """The bot left or was removed: nothing about this chat is needed any more."""
@@ -517,6 +547,46 @@ class Store:
             {"_id": name, "failures": {"$gt": 0}}, {"$set": {"failures": 0}, "$unset": {"open_until": ""}}
         )
         return doc is not None and doc.get("open_until") is not None
+
+    # ----- leases: one holder at a time for a long-lived connection -----
+    # {_id: name, holder, until, beat_at, state}. `until` and `beat_at` are written with the
+    # holder's clock: copies on hosts whose clocks differ by more than a few seconds would shorten
+    # or lengthen the hand-over by as much (hosts keep NTP time; Render's do).
+
+    async def lease_take(self, name: str, holder: str, seconds: float) -> bool:
+        """Hold lease `name` for `seconds` if nobody else holds it (theirs ran out, or was
+        released). True when it is ours now."""
+        from pymongo.errors import DuplicateKeyError
+
+        now = _now()
+        try:
+            await self.db.leases.update_one(
+                {"_id": name, "$or": [{"holder": holder}, {"until": {"$lt": now}}]},
+                {"$set": {"holder": holder, "until": _after(now, seconds), "state": "starting", "taken_at": now}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False  # someone else holds it
+        return True
+
+    async def lease_renew(self, name: str, holder: str, seconds: float, state: str, beat: bool) -> bool:
+        """Keep holding the lease, noting the connection's state (and, with `beat`, that it is up
+        now). False when it is no longer ours."""
+        now = _now()
+        fields: dict = {"until": _after(now, seconds), "state": state}
+        if beat:
+            fields["beat_at"] = now
+        result = await self.db.leases.update_one({"_id": name, "holder": holder}, {"$set": fields})
+        return result.matched_count == 1
+
+    async def lease_release(self, name: str, holder: str) -> None:
+        """Let go at once (a clean stop): another copy may take it on its next look."""
+        await self.db.leases.update_one(
+            {"_id": name, "holder": holder}, {"$set": {"until": _now(), "state": "stopped"}}
+        )
+
+    async def lease(self, name: str) -> dict | None:
+        return await self.db.leases.find_one({"_id": name})
 
     # ----- verification tokens -----
     async def spend_token(self, nonce: str, expires_at: float) -> bool:

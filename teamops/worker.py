@@ -54,8 +54,12 @@ class Worker:
     no query needed to find it), and a scan every few seconds finds what was left behind: retries
     that fell due, items of a crashed worker whose lease ran out, items offered to a full queue."""
 
-    def __init__(self, store, assistant, senders: dict, lease_seconds: float, max_attempts: int, concurrency: int = 4):
+    def __init__(self, store, assistant, senders: dict, lease_seconds: float, max_attempts: int, concurrency: int = 4,
+                 platforms=None):
         self.answers = RequestAnswers()
+        # Only items of these platforms are taken (None: those this worker has a sender for). Another
+        # process may serve the rest: the Gateway worker and the web service share one inbox.
+        self.platforms = platforms
         self.store = store
         self.assistant = assistant
         self.senders = senders
@@ -73,12 +77,15 @@ class Worker:
 
     def offer(self, item: dict) -> bool:
         """Take this item soon. False when it is queued already, or the queue is full (then the
-        scan finds it later)."""
-        if item["_id"] in self._queued or self._queue.full():
+        scan finds it later), or it is for a platform this worker does not serve."""
+        if item["_id"] in self._queued or self._queue.full() or item["platform"] not in self.served():
             return False
         self._queued.add(item["_id"])
         self._queue.put_nowait(item)
         return True
+
+    def served(self):
+        return self.platforms if self.platforms is not None else self.senders.keys()
 
     def start(self) -> None:
         self._stopping = False
@@ -105,7 +112,7 @@ class Worker:
             try:
                 page = min(SCAN_LIMIT, QUEUE_LIMIT - self._queue.qsize())
                 if page > 0:
-                    due = await self.store.inbox_due(page)
+                    due = await self.store.inbox_due(page, self.served())
                     fresh = sum(self.offer(item) for item in due)
                     backlog = fresh == len(due) == page
             except asyncio.CancelledError:
