@@ -413,6 +413,7 @@ def test_discord_commands_registers_everywhere_and_prints_the_install_links(disc
     assert all(c["integration_types"] == [0, 1] and c["contexts"] == [0, 1, 2] for c in call["body"])
     assert names["tz"]["options"][0]["autocomplete"] is True
     assert f"client_id={APPLICATION_ID}" in done.stdout and "integration_type=1" in done.stdout
+    assert "permissions=68608" in done.stdout, "a server install asks to see, send and reply, nothing more"
     everywhere = subprocess.run([sys.executable, "app.py", "discord-commands"], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=60)
     assert everywhere.returncode == 0 and discord_api.calls[-1]["path"] == f"/api/v10/applications/{APPLICATION_ID}/commands"

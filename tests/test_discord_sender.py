@@ -85,3 +85,24 @@ def test_a_server_error_is_retried_then_left_to_the_inbox(api):
     api.answer_next(502, times=5)
     outcome = send(api, Reply(platform="discord", chat_id="645", body=(Span("x"),)))
     assert outcome.status == "retry" and len(api.calls) == 2, "one backoff step, then the inbox retries later"
+
+
+@pytest.mark.parametrize(("reply", "method", "answer", "status", "why"), [
+    (Reply(platform="discord", chat_id="645", edit_of="777", follows="1", body=(Span("now 16:45"),)),
+     "PATCH", None, "sent", "an edit of the message converted: our reply follows"),
+    (Reply(platform="discord", chat_id="645", edit_of="777", follows="1", delete=True),
+     "DELETE", None, "sent", "no time left in it: our reply goes"),
+    (Reply(platform="discord", chat_id="645", edit_of="777", follows="1", delete=True),
+     "DELETE", (404, {"message": "Unknown Message", "code": 10008}), "sent", "deleted already (by a moderator)"),
+    (Reply(platform="discord", chat_id="645", edit_of="777", follows="1", body=(Span("x"),)),
+     "PATCH", (404, {"message": "Unknown Message", "code": 10008}), "dropped", "our reply is gone: nothing to edit"),
+], ids=lambda value: value if isinstance(value, str) and len(value) > 12 else None)
+def test_our_channel_reply_is_edited_or_deleted_in_place(api, reply, method, answer, status, why):
+    if answer is not None:
+        api.answer_next(*answer)
+    outcome = send(api, reply)
+    [call] = api.calls
+    assert (call["method"], call["path"]) == (method, "/api/v10/channels/645/messages/777"), why
+    assert outcome.status == status, why
+    if method == "PATCH" and answer is None:
+        assert call["body"] == {"content": "now 16:45", "components": [], "allowed_mentions": {"parse": []}}

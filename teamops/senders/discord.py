@@ -285,16 +285,26 @@ class DiscordSender:
         return outcome
 
     async def _channel_message(self, reply: Reply) -> Outcome:
-        """A message in a channel, with the bot token (the bot must be in that server). Discord
-        has no private message in a channel outside an interaction: those are refused, and the
-        worker sends their fallback."""
+        """A message in a channel, with the bot token (the bot must be in that server), or an edit
+        or deletion of one we posted. Discord has no private message in a channel outside an
+        interaction: those are refused, and the worker sends their fallback."""
+        route = f"channel:{reply.chat_id}"
+        messages = f"/channels/{reply.chat_id}/messages"
+        if reply.edit_of:
+            if reply.delete:
+                outcome = await self._call("DELETE", f"{messages}/{reply.edit_of}", None, route, "")
+                return SENT if outcome.status == "dropped" and outcome.detail.startswith("404") else outcome  # gone already
+            body = render(reply)
+            body.pop("flags", None)
+            return await self._call("PATCH", f"{messages}/{reply.edit_of}", body, route, "")
         if reply.private_to:
             return Outcome("refused", detail="no private channel messages outside an interaction")
         body = render(reply)
         body.pop("flags", None)  # a channel message is seen by the channel
         if reply.reply_to:
+            # A reply to the message it converts; if that message is gone meanwhile, a plain message.
             body["message_reference"] = {"message_id": reply.reply_to, "fail_if_not_exists": False}
-        return await self._call("POST", f"/channels/{reply.chat_id}/messages", body, f"channel:{reply.chat_id}", "")
+        return await self._call("POST", messages, body, route, "")
 
     # ----- the HTTP calls
     async def _call(self, method: str, path: str, body, route: str, interaction_id: str) -> Outcome:
@@ -455,10 +465,15 @@ def command_list() -> list[dict]:
 CONVERT_COMMAND = "Convert times"
 
 
+# What the bot asks for in a server: View Channels, Send Messages, Read Message History (a reply to a
+# message needs the last one). Nothing else: it never moderates, pins or mentions.
+BOT_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 16)
+
+
 def install_link(application_id: str, user: bool = False) -> str:
     """The link that adds the app: to a server (with the bot, so it can post in its channels), or
     to one's own account (its commands then work in every server and DM, bot or not)."""
     if user:
         return f"https://discord.com/oauth2/authorize?client_id={application_id}&integration_type=1&scope=applications.commands"
     return (f"https://discord.com/oauth2/authorize?client_id={application_id}&integration_type=0"
-            "&scope=applications.commands+bot")
+            f"&scope=applications.commands+bot&permissions={BOT_PERMISSIONS}")
