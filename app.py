@@ -5,12 +5,14 @@
     python app.py parse [--tz Z] [--now ISO] [TEXT]           time mentions as JSON (batch from stdin)
     python app.py set-webhook --url https://HOST             point Telegram at this service
     python app.py discord-commands [--guild ID]              register the Discord commands
+    python app.py discord-gateway                            Discord's Gateway: times written in channels
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import os
 import sys
@@ -19,7 +21,7 @@ from functools import partial
 import falcon.asgi
 
 import handlers
-from handlers import discord, health, telegram, verify
+from handlers import discord, discord_gateway, health, telegram, verify
 from teamops import config as config_module
 from teamops.assistant import Assistant, MemberSightings
 from teamops.store import Store
@@ -56,29 +58,11 @@ class Lifecycle:
         # The worker renders group buttons with the bot's username, so it waits for both; the
         # inbox accepts deliveries as soon as the indexes exist.
         if self.discover is not None:
-            await asyncio.gather(self._indexes(), asyncio.to_thread(self.discover))
+            await asyncio.gather(make_indexes(self.store), asyncio.to_thread(self.discover))
         else:
-            await self._indexes()
+            await make_indexes(self.store)
         self.worker.start()
         self.running = True
-
-    async def _indexes(self):
-        delay = 0.5
-        while True:
-            try:
-                await self.store.ensure_indexes()
-                return
-            except Exception as exc:  # database not reachable yet: keep serving, keep trying
-                # A refusal (e.g. duplicates already stored under a unique key) will not pass by
-                # itself: say so loudly, the runbook has the fix. Unreachable is only a warning.
-                refused = type(exc).__name__ in ("OperationFailure", "DuplicateKeyError", "WriteError")
-                if refused:  # the server's message names the collection and key (ids only)
-                    log.error("creating indexes failed (%s: %s); retrying in %.0fs",
-                              type(exc).__name__, str(exc)[:300], delay)
-                else:
-                    log.warning("creating indexes failed (%s); retrying in %.0fs", type(exc).__name__, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30)
 
     async def process_shutdown(self, scope, event):
         if self._boot is not None:
@@ -90,6 +74,26 @@ class Lifecycle:
             # uvicorn ends the process by re-raising SIGTERM once shutdown is done, so atexit
             # handlers never run: whatever must stop with the service stops here.
             await asyncio.to_thread(self.after_stop)
+
+
+async def make_indexes(store: Store) -> None:
+    """Create the indexes, trying again until the database lets us (start-up goes on meanwhile)."""
+    delay = 0.5
+    while True:
+        try:
+            await store.ensure_indexes()
+            return
+        except Exception as exc:  # database not reachable yet: keep serving, keep trying
+            # A refusal (e.g. duplicates already stored under a unique key) will not pass by
+            # itself: say so loudly, the runbook has the fix. Unreachable is only a warning.
+            refused = type(exc).__name__ in ("OperationFailure", "DuplicateKeyError", "WriteError")
+            if refused:  # the server's message names the collection and key (ids only)
+                log.error("creating indexes failed (%s: %s); retrying in %.0fs",
+                          type(exc).__name__, str(exc)[:300], delay)
+            else:
+                log.warning("creating indexes failed (%s); retrying in %.0fs", type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30)
 
 
 def build_senders(config: config_module.Config) -> dict:
@@ -169,7 +173,8 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
     handlers.use_msgspec(app)
     handlers.install_error_handlers(app)
     app.add_route("/health", health.Health())
-    app.add_route("/ready", health.Ready(store, lambda: lifecycle.running))
+    gateway = discord_gateway.lease_name(config.discord_application_id) if config.discord_application_id else ""
+    app.add_route("/ready", health.Ready(store, lambda: lifecycle.running, gateway, config.discord_gateway_lease_seconds))
     app.add_route("/hooks/telegram", telegram_hook)
     app.add_route("/hooks/discord", discord_hook)
     app.add_route("/verify", verify.VerifyPage(config, store))
@@ -234,6 +239,67 @@ def serve(argv: list[str]) -> int:
     return 0
 
 
+def gateway(argv: list[str]) -> int:
+    """`discord-gateway`: one Gateway session per bot (a lease in MongoDB picks the copy that holds
+    it) feeding the inbox, and a worker that answers Discord's items over REST."""
+    argparse.ArgumentParser(prog="app.py discord-gateway", description=gateway.__doc__).parse_args(argv)
+    try:
+        config = config_module.load()
+    except config_module.ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if not config.discord_gateway_enabled:
+        print("configuration error: discord-gateway needs DISCORD_BOT_TOKEN and DISCORD_APPLICATION_ID", file=sys.stderr)
+        return 2
+    if config.embedded:
+        print("configuration error: discord-gateway needs MONGODB_URI (the web service's database)", file=sys.stderr)
+        return 2
+    from teamops import logs
+
+    logs.setup(config.log_level)
+    logging.getLogger("hikari").setLevel(max(logging.WARNING, logging.getLogger().level))
+    return asyncio.run(run_gateway(config))
+
+
+async def run_gateway(config: config_module.Config) -> int:
+    import signal
+
+    from teamops.lease import LeaseHolder
+    from teamops.senders.discord import DiscordSender
+
+    store = Store(config.mongodb_uri, config.mongodb_db)
+    senders = {"discord": DiscordSender(config.discord_api_base, config.discord_application_id, config.discord_bot_token,
+                                        config.send_timeout_seconds, config.public_base_url)}
+    assistant = Assistant(store, config, senders)
+    worker = Worker(store, assistant, senders, config.inbox_lease_seconds, config.inbox_max_attempts,
+                    platforms={"discord"})
+    feed = discord_gateway.GatewayFeed(store, worker, MemberSightings(store))
+    connection = discord_gateway.GatewayConnection(config.discord_bot_token, config.discord_api_base, feed)
+    lease = LeaseHolder(store, discord_gateway.lease_name(config.discord_application_id),
+                        config.discord_gateway_lease_seconds, connection.status)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(discord_gateway.loop_exception)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    log.info("discord gateway starting as %s", lease.holder)
+
+    async def start() -> None:
+        # The Gateway library takes a second or more to import: beside the indexes, off the loop.
+        await asyncio.gather(make_indexes(store), asyncio.to_thread(importlib.import_module, "hikari"))
+        worker.start()  # nothing is stored before the inbox can deduplicate it
+        await lease.run(connection.run)
+
+    holding = asyncio.create_task(start())
+    await stop.wait()
+    log.info("discord gateway stopping")
+    holding.cancel()
+    await asyncio.gather(holding, return_exceptions=True)
+    await worker.stop()
+    await store.close()
+    return 0
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else ""
     if command == "try":
@@ -252,6 +318,8 @@ def main(argv: list[str]) -> int:
         from teamops import cli
 
         return cli.discord_commands(argv[1:])
+    if command == "discord-gateway":
+        return gateway(argv[1:])
     if command == "serve":
         argv = argv[1:]
     return serve(argv)

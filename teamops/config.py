@@ -48,6 +48,9 @@ class Config:
     discord_application_id: str = ""
     discord_bot_token: str = ""
     discord_api_base: str = "https://discord.com/api/v10"
+    # `discord-gateway`: how long one copy's hold on the Gateway session lasts without renewal (it
+    # renews every third of it); a copy that dies is replaced within about 4/3 of this.
+    discord_gateway_lease_seconds: float = 30.0
     team_timezones: tuple[str, ...] = ()
     max_body_bytes: int = 64 * 1024
     inbox_lease_seconds: float = 60.0
@@ -76,6 +79,11 @@ class Config:
         return bool(self.together_api_key)
 
     @property
+    def discord_gateway_enabled(self) -> bool:
+        """What `discord-gateway` needs: the bot's token, and the application id naming its session."""
+        return bool(self.discord_application_id and self.discord_bot_token)
+
+    @property
     def discord_enabled(self) -> bool:
         return bool(self.discord_public_key and self.discord_application_id and self.discord_bot_token)
 
@@ -100,6 +108,9 @@ def load(env: dict | None = None) -> Config:
     discord_key = env.get("DISCORD_PUBLIC_KEY", "").strip().lower()
     if discord_key and not re.fullmatch(r"[0-9a-f]{64}", discord_key):
         raise ConfigError("DISCORD_PUBLIC_KEY must be the application's public key: 64 hex characters")
+    gateway_lease = _number(env, "DISCORD_GATEWAY_LEASE_SECONDS", 30.0, float)
+    if gateway_lease < 1:
+        raise ConfigError("DISCORD_GATEWAY_LEASE_SECONDS must be at least 1")
     return Config(
         mongodb_uri=uri,
         mongodb_db=env.get("MONGODB_DB", "").strip() or "team_ops",
@@ -114,6 +125,7 @@ def load(env: dict | None = None) -> Config:
         discord_application_id=env.get("DISCORD_APPLICATION_ID", "").strip(),
         discord_bot_token=env.get("DISCORD_BOT_TOKEN", "").strip(),
         discord_api_base=(env.get("DISCORD_API_BASE", "").strip() or "https://discord.com/api/v10").rstrip("/"),
+        discord_gateway_lease_seconds=gateway_lease,
         team_timezones=zones,
         max_body_bytes=_number(env, "MAX_BODY_BYTES", 64 * 1024, int),
         inbox_lease_seconds=_number(env, "INBOX_LEASE_SECONDS", 60.0, float),

@@ -301,7 +301,7 @@ def test_logs_hold_ids_not_text_or_tokens(app, telegram_api, db):
 
 def test_health_and_ready(app, start_app):
     assert json.loads(app.get("/health").data) == {"status": "ok"}
-    assert json.loads(app.get("/ready").data) == {"status": "ok", "mongodb": True}
+    assert json.loads(app.get("/ready").data) == {"status": "ok", "mongodb": True, "discord_gateway": "off"}
     from conftest import free_port
 
     nowhere = f"mongodb://127.0.0.1:{free_port()}/x?directConnection=true"

@@ -1,6 +1,7 @@
 """A fake Discord REST API on loopback: records every call (method, path, headers, JSON body),
 checks the bot token on each, answers like Discord (a Message for message calls, the list for a
-command registration) and can be told to answer 429 or any other status to the next calls."""
+command registration, the Gateway's address for GET /gateway/bot) and can be told to answer 429 or
+any other status to the next calls."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 APPLICATION_ID = "1133887799001122334"
-BOT_TOKEN = "discord-test-bot-token.XYZ"
+# Shaped like a real one: the bot's id in base64, a stamp, a secret (Gateway libraries read the id from it).
+BOT_TOKEN = "MTEzMzg4Nzc5OTAwMTEyMjMzNA.GtEsT0.discord-test-bot-token_XYZ"
 
 
 class FakeDiscord:
     def __init__(self, bot_token: str = BOT_TOKEN):
         self.bot_token = bot_token
+        self.gateway_url = "ws://127.0.0.1:9"  # GET /gateway/bot's answer: point it at a FakeGateway
         self.calls: list[dict] = []
         self.script: list[tuple[int, dict, dict]] = []  # (status, body, headers) for the next calls
         self.lock = threading.Lock()
@@ -42,6 +45,11 @@ class FakeDiscord:
                     fake.calls.append({"method": self.command, "path": self.path, "body": body, "status": status,
                                        "authorization": self.headers.get("Authorization"),
                                        "user_agent": self.headers.get("User-Agent"), "at": time.monotonic()})
+                if answer is None and self.command == "GET" and self.path.split("?")[0].endswith("/gateway/bot"):
+                    # Where the Gateway is: a client library asks here before it connects.
+                    answer = {"url": fake.gateway_url, "shards": 1,
+                              "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
+                                                      "max_concurrency": 1}}
                 if answer is None:
                     if self.command == "PUT":
                         answer = [{**c, "id": str(next(fake._ids)), "application_id": APPLICATION_ID} for c in body or []]
