@@ -270,9 +270,16 @@ async def run_gateway(config: config_module.Config) -> int:
     store = Store(config.mongodb_uri, config.mongodb_db)
     senders = {"discord": DiscordSender(config.discord_api_base, config.discord_application_id, config.discord_bot_token,
                                         config.send_timeout_seconds, config.public_base_url)}
-    assistant = Assistant(store, config, senders)
+    reader = None
+    if config.model_enabled:  # the same language-model fallback as the web service's
+        from teamops.model_reading import ModelReader
+
+        reader = ModelReader(store, config)
+    assistant = Assistant(store, config, senders, reader)
     worker = Worker(store, assistant, senders, config.inbox_lease_seconds, config.inbox_max_attempts,
                     platforms={"discord"})
+    if reader is not None:
+        reader.hand_over = worker.offer
     feed = discord_gateway.GatewayFeed(store, worker, MemberSightings(store))
     connection = discord_gateway.GatewayConnection(config.discord_bot_token, config.discord_api_base, feed)
     lease = LeaseHolder(store, discord_gateway.lease_name(config.discord_application_id),
@@ -297,6 +304,8 @@ async def run_gateway(config: config_module.Config) -> int:
     await asyncio.gather(holding, return_exceptions=True)
     await worker.stop()
     await store.close()
+    if reader is not None:
+        await asyncio.to_thread(reader.close)
     return 0
 
 
