@@ -211,7 +211,34 @@ def main() -> int:
         ours, base = _paired_medians(find, baseline, messages, 1000)
         passed = sum(might_mention_time(m) for m in messages)
         print(f"  {language}: {ours:6.1f} µs ({ours / base:4.1f}× re.search), prefilter passes {passed} of {len(messages)}")
+    _worst_case(find)
     return 0
+
+
+def _worst_case(find) -> None:
+    """Long and pathological messages (tests/test_mentions_properties.SHAPES): each timed at
+    its full length and at a tenth of it, so a time that grows faster than the length (a regex
+    backtracking) shows as a ratio far above 10, next to re.search over the same text."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from test_mentions_properties import pathological
+
+    print("worst case (best of 3): full length vs a tenth of it; ≈10× is linear")
+    for blob, tenth in zip(pathological(), pathological(0.1), strict=True):
+        full_s = _once(find, blob)
+        tenth_s = _once(find, tenth)
+        base_s = _once(BASELINE.search, blob)
+        flag = "" if full_s < 1.0 and full_s / max(tenth_s, 1e-6) < 30 else "   ← not linear"
+        print(f"  {blob[:12]!r:<16} {len(blob):>6} chars: {full_s * 1e3:8.1f} ms ({full_s / max(tenth_s, 1e-6):5.1f}× "
+              f"the tenth; re.search {base_s * 1e3:.2f} ms){flag}")
+
+
+def _once(function, text: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        function(text)
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 if __name__ == "__main__":

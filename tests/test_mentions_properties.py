@@ -3,7 +3,6 @@ never hides a mention, and an HH:MM written in ordinary prose is always found.""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
@@ -27,9 +26,7 @@ SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[Heal
 
 
 def _check_invariants(text, tz, now):
-    started = time.perf_counter()
-    found = find_mentions(text, tz, now)
-    assert time.perf_counter() - started < 0.5, "the parser must never take long on one message"
+    found = find_mentions(text, tz, now)  # how long it takes is bench/bench_parser.py's "worst case"
     position = 0
     for mention in found:
         assert text[mention.start:mention.end] == mention.text
@@ -75,14 +72,24 @@ def test_any_hh_mm_in_prose_is_found(before, after, hour, minute, padded, tz, no
     assert mention.local.date() == today
 
 
-def test_long_messages_stay_linear():
+def test_long_and_pathological_messages_are_read_right():
+    """Their speed (linear in the length, never a regex blow-up) is bench/bench_parser.py's
+    "worst case" rows; here, what a reader would see."""
     text = ("version 1.2.3 at 3 retries, price $15.30, 3-2, 16:9, " * 400) + "meet at 15:30"
-    started = time.perf_counter()
     found = find_mentions(text, "UTC", datetime(2025, 7, 1, tzinfo=timezone.utc))
-    assert time.perf_counter() - started < 1.0
     assert [m.text for m in found] == ["15:30"]
-    pathological = ["a." * 5000 + "com/", "1" * 20000, ":" * 20000 + "1", "```" + "10:30 " * 3000, "-1" * 10000]
-    for blob in pathological:
-        started = time.perf_counter()
+    for blob in PATHOLOGICAL:
         find_mentions(blob, "UTC", datetime(2025, 7, 1, tzinfo=timezone.utc) - timedelta(0))
-        assert time.perf_counter() - started < 1.0, blob[:20]
+
+
+# Shapes that make a careless regex backtrack, as (head, unit repeated `count` times, tail);
+# bench/bench_parser.py times each at full and at a tenth of its length.
+SHAPES = [("", "a.", 5000, "com/"), ("", "1", 20000, ""), ("", ":", 20000, "1"), ("```", "10:30 ", 3000, ""),
+          ("", "-1", 10000, ""), ("", "version 1.2.3 at 3 retries, price $15.30, 3-2, 16:9, ", 400, "meet at 15:30")]
+
+
+def pathological(scale: float = 1.0) -> list[str]:
+    return [head + unit * int(count * scale) + tail for head, unit, count, tail in SHAPES]
+
+
+PATHOLOGICAL = pathological()
