@@ -15,14 +15,17 @@ import msgspec
 
 from teamops import commands, logs, mentions, relocation, tokens, wording
 from teamops.config import Config
+from teamops.directory import Directory
 from teamops.events import (
     Button,
     ButtonPress,
     ChatGone,
     ChatMessage,
     Event,
+    MemberJoined,
     MemberLeft,
     ModelReading,
+    ProfileChanged,
     Reply,
     ZoneVerified,
     to_doc,
@@ -90,6 +93,7 @@ class Assistant:
         self.config = config
         self.senders = senders if senders is not None else {}  # for platform lookups, e.g. membership
         self.reader = reader  # the language-model fallback (teamops/model_reading.py); None: off
+        self.directory = Directory(store, self.senders)  # profile zones and member lists, where a platform has them
 
     async def in_chat(self, platform: str, chat_id: str, user_id: str) -> bool | None:
         """Is the user a member of the chat now? None when the platform could not say. A platform
@@ -100,6 +104,10 @@ class Assistant:
     async def handle(self, event: Event, key: str) -> list[Reply]:
         """The replies to one event. `key` is the event's id: state changes made on the way are
         tied to it, so handling the same event again (a retry) decides the same."""
+        if isinstance(event, (ChatMessage, ButtonPress)) and not event.user_name:
+            # The platform did not name them (or only by a handle): their profile may.
+            user = await self.directory.user(event.platform, event.user_id)
+            event = msgspec.structs.replace(event, user_name=(user or {}).get("name") or "Someone")
         if isinstance(event, ChatMessage):
             if event.edited_at:
                 return await self.on_edit(event, key)
@@ -112,11 +120,19 @@ class Assistant:
             return await self.on_verified(event, key)
         if isinstance(event, ButtonPress):
             return await commands.on_button(self, event)
+        if isinstance(event, MemberJoined):
+            return await self.on_joined(event)
         if isinstance(event, MemberLeft):
             if event.chat_id:
                 await self.store.remove_member(event.platform, event.chat_id, event.user_id)
             elif event.space_id:
                 await self.store.remove_member_from_space(event.platform, event.space_id, event.user_id)
+            return []
+        if isinstance(event, ProfileChanged):
+            # Only people we already know: a workspace-wide stream of profile edits is no reason
+            # to store everyone in it.
+            if await self.store.user(event.platform, event.user_id) is not None:
+                await self.store.set_profiles(event.platform, {event.user_id: event.profile}, event.platform)
             return []
         if isinstance(event, ChatGone):
             if event.chat_id:
@@ -174,6 +190,19 @@ class Assistant:
             fallback=msgspec.structs.replace(public, buttons=without_links),
         )
 
+    async def chat(self, platform: str, chat_id: str) -> dict:
+        """The chat as stored, its member list refreshed first where the platform keeps one."""
+        return await self.directory.roster(platform, await self.store.chat(platform, chat_id))
+
+    async def on_joined(self, event: MemberJoined) -> list[Reply]:
+        chat = await self.store.chat(event.platform, event.chat_id)
+        # Only where the whole member list is kept; elsewhere members count once seen writing.
+        if chat.get("roster") == "full":
+            user = await self.directory.user(event.platform, event.user_id) or {}
+            if not user.get("bot"):
+                await self.store.touch_member(event.platform, event.chat_id, event.user_id, user.get("name", ""), user.get("tz"))
+        return []
+
     # ----- a message that may hold times -----
     async def on_message(self, msg: ChatMessage, key: str, again: bool = False) -> list[Reply]:
         """The replies to a message. `again`: the message was answered before (its explicit times
@@ -185,7 +214,7 @@ class Assistant:
         if not maybe_time and not place and not unread:
             return []
         user, chat = await asyncio.gather(
-            self.store.user(msg.platform, msg.user_id), self.store.chat(msg.platform, msg.chat_id)
+            self.directory.user(msg.platform, msg.user_id), self.store.chat(msg.platform, msg.chat_id)
         )
         sender_tz = (user or {}).get("tz")
         found = self._mentions(msg, sender_tz, chat) if maybe_time else []
@@ -200,6 +229,7 @@ class Assistant:
             await self.store.touch_member(msg.platform, msg.chat_id, msg.user_id, msg.user_name, sender_tz, msg.space_id)
         if chat.get("muted"):
             return []
+        chat = await self.directory.roster(msg.platform, chat)
         body = self._conversion(msg, found, sender_tz, chat)
         replies = await self._answer(msg, key, body, again) if body else []
         if sender_tz is None and await self.store.claim_prompt(
@@ -266,7 +296,7 @@ class Assistant:
             if record["state"] == "planned":
                 raise Later(RETRY_PLANNED_SECONDS, "the reply to edit is not out yet")
         user, chat = await asyncio.gather(
-            self.store.user(msg.platform, msg.user_id), self.store.chat(msg.platform, msg.chat_id)
+            self.directory.user(msg.platform, msg.user_id), self.store.chat(msg.platform, msg.chat_id)
         )
         if chat.get("muted"):
             return []

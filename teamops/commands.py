@@ -30,7 +30,9 @@ HELP = (
         "/zones \u2014 the chat's zones and who is in each; /zones add Asia/Tokyo, /zones remove \u2026\n"
         "/mute, /unmute \u2014 stop or resume automatic conversions here\n"
         "/format 12h or /format 24h \u2014 how I show times here\n"
-        "/forget \u2014 delete everything I store about you"
+        "/forget \u2014 delete everything I store about you\n"
+        "/tz auto \u2014 use the zone from your chat profile again, where the chat app has one\n\n"
+        "Every command also works after /tz: /tz mute, /tz format 12h, /tz help."
     ),
 )
 
@@ -96,7 +98,7 @@ async def _start(assistant, msg, args):
             (Span(f"{msg.user_name}, tap to set your time zone for your team's chat. The link is yours alone and works once."),),
             assistant.verify_button(msg.platform, msg.user_id, group),
         )
-    user = await assistant.store.user(msg.platform, msg.user_id)
+    user = await assistant.directory.user(msg.platform, msg.user_id)
     if user and user.get("tz"):
         hello = (Span(f"Hi {msg.user_name}! Your zone is "), Span(user["tz"], bold=True), Span(".\n\n"))
         return _answer(assistant, msg, hello + HELP)
@@ -104,9 +106,19 @@ async def _start(assistant, msg, args):
     return _answer(assistant, msg, hello + HELP, assistant.verify_button(msg.platform, msg.user_id, msg.chat_id))
 
 
+# "/tz mute", "/tz format 12h": every command is reachable behind /tz, for platforms where a
+# workspace registers a few commands only (Slack).
+SUBCOMMANDS = ("help", "mute", "unmute", "format", "forget")
+
+
 async def _tz(assistant, msg, args, key=""):
+    verb, _, rest = args.partition(" ")
+    if verb.lower() in SUBCOMMANDS:
+        return await _COMMANDS[verb.lower()](assistant, msg, rest.strip())
+    if verb.lower() == "auto" and not rest.strip():
+        return await _tz_auto(assistant, msg)
     if not args:
-        user = await assistant.store.user(msg.platform, msg.user_id)
+        user = await assistant.directory.user(msg.platform, msg.user_id)
         if user and user.get("tz"):
             return _privately(assistant, msg, wording.zone_set(msg.user_name, user["tz"]))
         return _privately(
@@ -130,6 +142,23 @@ async def _tz(assistant, msg, args, key=""):
         return await set_zone(assistant, msg.platform, msg.chat_id, msg.user_id, msg.user_name, choices[0][1], msg)
     buttons = tuple((Button(text=label, data=f"tz:{msg.user_id}:{tz}"),) for label, tz in choices)
     return _privately(assistant, msg, (Span(f"Which one, {msg.user_name}?"),), buttons)
+
+
+async def _tz_auto(assistant, msg):
+    outcome, profile = await assistant.directory.use_profile(msg.platform, msg.user_id)
+    if outcome == "none":
+        return _privately(assistant, msg, (Span("This chat app does not tell me your zone. Set it with /tz and your city."),))
+    if outcome == "unknown":
+        return _privately(assistant, msg, (Span("I couldn't read your profile just now. Try again in a minute."),))
+    if not profile.tz:
+        return _privately(
+            assistant,
+            msg,
+            (Span(f"{msg.user_name}, your profile has no time zone. Tap to set one, or send /tz and your city."),),
+            assistant.verify_button(msg.platform, msg.user_id, msg.chat_id),
+        )
+    await assistant.store.touch_member(msg.platform, msg.chat_id, msg.user_id, msg.user_name, profile.tz)
+    return _privately(assistant, msg, wording.zone_set(msg.user_name, profile.tz) + (Span(" From your profile."),))
 
 
 async def city_search(query: str, limit: int) -> list:
@@ -226,8 +255,9 @@ async def set_zone(assistant, platform, chat_id, user_id, user_name, tz, msg=Non
 async def _time(assistant, msg, args):
     if not args and msg.replied_to is not None:
         return await convert_message(assistant, msg, msg.replied_to)
-    chat = await assistant.store.chat(msg.platform, msg.chat_id)
-    user = await assistant.store.user(msg.platform, msg.user_id)
+    chat, user = await asyncio.gather(
+        assistant.chat(msg.platform, msg.chat_id), assistant.directory.user(msg.platform, msg.user_id)
+    )
     sender_tz = (user or {}).get("tz")
     zones = assistant.chat_zones(chat, sender_tz)
     time_format = chat.get("time_format") or "24h"
@@ -254,14 +284,18 @@ async def _time(assistant, msg, args):
     return _answer(assistant, msg, wording.now_in_zones(zones, datetime.now(timezone.utc), time_format))
 
 
+async def _nobody():
+    return None
+
+
 async def convert_message(assistant, msg: ChatMessage, target: Quoted) -> list[Reply]:
     """Convert another message's times on request: /time sent as a reply to it, and each
     platform's "convert this message" action. Read in its writer's zone (not the asker's), shown
     in every zone of the chat and the asker's; answered under that message, even in a muted chat."""
     writer, asker, chat = await asyncio.gather(
-        assistant.store.user(msg.platform, target.user_id),
-        assistant.store.user(msg.platform, msg.user_id),
-        assistant.store.chat(msg.platform, msg.chat_id),
+        assistant.directory.user(msg.platform, target.user_id) if target.user_id else _nobody(),
+        assistant.directory.user(msg.platform, msg.user_id),
+        assistant.chat(msg.platform, msg.chat_id),
     )
     writer_tz, asker_tz = (writer or {}).get("tz"), (asker or {}).get("tz")
     zones = assistant.chat_zones(chat, writer_tz, asker_tz)
@@ -308,7 +342,7 @@ async def _zones(assistant, msg, args):
         tz = choices[0][1]
         await assistant.store.add_chat_zone(msg.platform, msg.chat_id, tz)
         return _answer(assistant, msg, (Span("Added "), Span(tz, bold=True), Span(" to this chat's zones.")))
-    chat = await assistant.store.chat(msg.platform, msg.chat_id)
+    chat = await assistant.chat(msg.platform, msg.chat_id)
     return _answer(assistant, msg, wording.zone_list(chat, assistant.config.team_timezones))
 
 

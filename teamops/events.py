@@ -36,6 +36,10 @@ cannot express is decided there, never by the assistant):
   `follows` set the worker keeps that id in the reply store, keyed by (platform, chat, followed
   message), so an edit of the followed message can edit or delete our reply.
 
+- **Reply handles.** `reply_handle` is the platform's own way to answer one request (a Discord
+  interaction, Slack's response_url of a slash command or a button press), set by its handler on
+  the event and copied by the core onto every reply to it. Only that platform's sender reads it.
+
 Edits and on-demand conversion arrive as ChatMessages: an edit is the same message with
 `edited_at` set and the new text; "convert this message" (Telegram `/time` sent as a reply, Slack's
 message shortcut, Discord's message command) is a ChatMessage whose text is "/time" and whose
@@ -66,13 +70,13 @@ class ChatMessage(msgspec.Struct, frozen=True, tag="message", omit_defaults=True
     sent_at: float  # unix seconds, as the platform stamped it (for an edit: the original message's)
     message_id: str = ""
     thread_id: str = ""
-    private: bool = False  # a one-to-one chat with the bot
+    private: bool = False  # a one-to-one chat with the bot, or an exchange only this user sees
     # Set when this is an edit of message `message_id`: when it was edited (unix seconds), and
     # `text` is the new text. Edits of one message are applied newest-last by this stamp.
     edited_at: float = 0.0
     replied_to: Quoted | None = None  # the message this one answers, for "/time" on it
     # Opaque to the core: how the platform asked for this very message to be answered (a Discord
-    # interaction). Copied onto every reply to it; only its sender reads it.
+    # interaction, Slack's response_url). Copied onto every reply to it; only its sender reads it.
     reply_handle: str = ""
     # The group of chats this chat belongs to, where the platform has one (a Discord server):
     # someone who leaves the group leaves every chat of it.
@@ -103,6 +107,14 @@ class ButtonPress(msgspec.Struct, frozen=True, tag="button"):
     private: bool = False  # pressed in a one-to-one chat with the bot
 
 
+class MemberJoined(msgspec.Struct, frozen=True, tag="joined"):
+    """A user joined a chat (platforms that say so: Slack's member_joined_channel)."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+
+
 class MemberLeft(msgspec.Struct, frozen=True, tag="left", omit_defaults=True):
     """A user left a chat; with `chat_id` empty, every chat of the group `space_id`."""
 
@@ -121,6 +133,22 @@ class ChatGone(msgspec.Struct, frozen=True, tag="gone", omit_defaults=True):
     space_id: str = ""
 
 
+class Profile(msgspec.Struct, frozen=True):
+    """What a platform's directory says about a user (a sender that has one offers `profiles`)."""
+
+    tz: str | None = None  # IANA zone from the user's profile; None when the profile has none
+    name: str = ""
+    bot: bool = False
+
+
+class ProfileChanged(msgspec.Struct, frozen=True, tag="profile"):
+    """The platform says a user's profile changed (Slack's user_change)."""
+
+    platform: str
+    user_id: str
+    profile: Profile
+
+
 class ModelReading(msgspec.Struct, frozen=True, tag="model", omit_defaults=True):
     """Ask the language model about a message, later (teamops/model_reading.py): `kind` "times"
     for a message that may hold a time the rules could not read, "tz" or "move" for a place the
@@ -133,7 +161,7 @@ class ModelReading(msgspec.Struct, frozen=True, tag="model", omit_defaults=True)
     place: str = ""
 
 
-Event = ChatMessage | ZoneVerified | ButtonPress | MemberLeft | ChatGone | ModelReading
+Event = ChatMessage | ZoneVerified | ButtonPress | MemberJoined | MemberLeft | ChatGone | ProfileChanged | ModelReading
 
 
 def lane_of(event: dict) -> str:

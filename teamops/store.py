@@ -1,7 +1,9 @@
 """All of MongoDB: the client, the indexes, and every read and write the product makes.
 
 Collections:
-  users      one per (platform, user_id): the user's zone and where it came from.
+  users      one per (platform, user_id): the user's zone and where it came from (`source`:
+             command, web, or the platform's name for a zone read from the user's profile there,
+             with `profile_at` saying when it was read).
   chats      one per (platform, chat_id): members (name, zone), extra zones, settings, the last
              verification prompt per member and the message waiting for a member's zone.
   inbox      one per (platform, event_id): the dedup record and the durable work item. Expires
@@ -37,6 +39,9 @@ INBOX_TTL_SECONDS = 7 * 24 * 3600
 REPLIES_TTL_SECONDS = INBOX_TTL_SECONDS  # an edit's own update lives in the inbox as long
 PENDING_TTL_SECONDS = 24 * 3600  # a message waiting for its writer's zone, as long as the link lives
 INDEX_WAIT_SECONDS = 5.0  # how long a write that needs a unique key waits for start-up to make it
+# Zones a person chose here (/tz, the verification page). A zone read from a platform's profile
+# (source: the platform's name) never replaces one of these; `/tz auto` does, on request.
+CHOSEN_SOURCES = ("command", "web")
 
 _clients: dict[str, object] = {}
 
@@ -270,6 +275,63 @@ class Store:
             {"$set": {f"members.{user_id}.tz": tz}},
         )
 
+    async def users_many(self, platform: str, user_ids) -> dict[str, dict]:
+        ids = list(user_ids)
+        if not ids:
+            return {}
+        docs = await self.db.users.find({"platform": platform, "user_id": {"$in": ids}}).to_list()
+        return {doc["user_id"]: doc for doc in docs}
+
+    async def set_profiles(self, platform: str, profiles: dict, source: str, override: bool = False) -> None:
+        """Store what a platform's directory says about users (`profiles`: user id -> Profile).
+
+        The profile's zone becomes the user's zone unless they chose one here (CHOSEN_SOURCES);
+        `override` (their `/tz auto`) lets the profile win again. Every profile records when it
+        was read, so it is not asked for again within a day. Chats the user is a member of follow.
+        """
+        from pymongo import UpdateOne
+        from pymongo.errors import BulkWriteError
+
+        if not profiles:
+            return
+        await self._wait_indexed()
+        now = _now()
+        existing = await self.users_many(platform, profiles)
+        ops, moves = [], []
+        for user_id, profile in profiles.items():
+            doc = existing.get(user_id) or {}
+            keep_choice = doc.get("source") in CHOSEN_SOURCES and not override
+            fields: dict = {"profile_tz": profile.tz, "profile_at": now, "bot": profile.bot}
+            if profile.name:
+                fields["name"] = profile.name
+            update: dict = {"$set": fields, "$setOnInsert": {"created_at": now}}
+            where: dict = {"platform": platform, "user_id": user_id}
+            if not keep_choice:
+                fields.update(source=source, updated_at=now)
+                if profile.tz:
+                    fields["tz"] = profile.tz
+                else:
+                    update["$unset"] = {"tz": ""}
+                if not override:
+                    where["source"] = {"$nin": list(CHOSEN_SOURCES)}  # a choice made meanwhile wins
+                if doc.get("tz") != profile.tz:
+                    moves.append((len(ops), user_id, profile.tz))
+            ops.append(UpdateOne(where, update, upsert=True))
+        refused: set[int] = set()
+        try:
+            await self.db.users.bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:
+            # A duplicate key here is a user who chose a zone while we were reading: theirs stays.
+            for error in exc.details.get("writeErrors", []):
+                if error.get("code") != 11000:
+                    raise StorageError(f"write error {error.get('code')}") from None
+                refused.add(error["index"])
+        for index, user_id, tz in moves:
+            if index in refused:
+                continue
+            change = {"$set": {f"members.{user_id}.tz": tz}} if tz else {"$unset": {f"members.{user_id}.tz": ""}}
+            await self.db.chats.update_many({"platform": platform, f"members.{user_id}": {"$exists": True}}, change)
+
     async def forget_user(self, platform: str, user_id: str) -> None:
         """Delete everything stored about one user: the zone, memberships, prompts, waiting messages."""
         await self.db.users.delete_one({"platform": platform, "user_id": user_id})
@@ -297,6 +359,30 @@ class Store:
         if space_id:
             fields["space_id"] = space_id
         await self.db.chats.update_one({"platform": platform, "chat_id": chat_id}, {"$set": fields}, upsert=True)
+
+    async def set_roster(self, platform: str, chat_id: str, state: str, members: dict | None = None,
+                         gone=()) -> None:
+        """Record a chat's member list as the platform gave it. `state`: "full" (`members`, user id
+        -> {"tz", "name"}, is everyone; `gone` are members stored before who are not in it any
+        more), "partial" (too many to list: members count once seen writing) or "failed" (the
+        platform could not say; asked again sooner)."""
+        await self._wait_indexed()
+        fields: dict = {"roster": state, "roster_at": _now()}
+        unset: dict = {}
+        for user_id, member in (members or {}).items():
+            if member.get("name"):
+                fields[f"members.{user_id}.name"] = member["name"]
+            if member.get("tz"):
+                fields[f"members.{user_id}.tz"] = member["tz"]
+            else:
+                unset[f"members.{user_id}.tz"] = ""
+            fields[f"members.{user_id}.listed"] = True  # the entry exists even with no zone or name yet
+        for user_id in gone:
+            unset[f"members.{user_id}"] = ""
+        update: dict = {"$set": fields}
+        if unset:
+            update["$unset"] = unset
+        await self.db.chats.update_one({"platform": platform, "chat_id": chat_id}, update, upsert=True)
 
     async def remove_member(self, platform: str, chat_id: str, user_id: str) -> None:
         await self.db.chats.update_one(

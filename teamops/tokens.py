@@ -63,7 +63,7 @@ def chat_from_code(secret: str, platform: str, code: str) -> str | None:
     if not code.startswith("tz") or code.count("_") != 1 or len(code) > 64:
         return None
     chat_id, signature = code[2:].split("_")
-    if not re.fullmatch(r"-?[0-9]{1,20}", chat_id):
+    if not re.fullmatch(r"-?[0-9A-Za-z]{1,24}", chat_id):  # Telegram's numbers, Slack's C0123ABCD
         return None
     if not hmac.compare_digest(signature, _chat_signature(secret, platform, chat_id)):
         return None
