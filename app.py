@@ -6,6 +6,7 @@
     python app.py set-webhook --url https://HOST             point Telegram at this service
     python app.py discord-commands [--guild ID]              register the Discord commands
     python app.py discord-gateway                            Discord's Gateway: times written in channels
+    python app.py slack-manifest --url https://HOST          print the Slack app manifest (JSON)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from functools import partial
 import falcon.asgi
 
 import handlers
-from handlers import discord, discord_gateway, health, telegram, verify
+from handlers import discord, discord_gateway, health, slack, telegram, verify
 from teamops import config as config_module
 from teamops.assistant import Assistant, MemberSightings
 from teamops.store import Store
@@ -111,6 +112,12 @@ def build_senders(config: config_module.Config) -> dict:
             config.discord_api_base, config.discord_application_id, config.discord_bot_token, config.send_timeout_seconds,
             config.public_base_url,
         )
+    if config.slack_bot_token:
+        from teamops.senders.slack import SlackSender
+
+        senders["slack"] = SlackSender(
+            config.slack_api_base, config.slack_bot_token, config.send_timeout_seconds, config.slack_max_channel_members
+        )
     return senders
 
 
@@ -138,6 +145,7 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
 
     telegram_hook = telegram.TelegramWebhook(config, store, worker, sightings)
     discord_hook = discord.DiscordInteractions(config, store, worker, senders, sightings)
+    workspace = slack.Workspace(config.slack_team_id)
 
     def prepare() -> None:
         import pymongo.asynchronous.mongo_client  # noqa: F401  (import cost paid here, not on first use)
@@ -167,6 +175,21 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
             else:
                 log.warning("could not learn the bot's username; set TELEGRAM_BOT_USERNAME, or group "
                             "buttons carry the asker's own link")
+        slack_sender = senders.get("slack")
+        if slack_sender is not None:
+            # The workspace the token belongs to (events from any other are ignored) and the bot's
+            # own user id (its own messages are ignored).
+            try:
+                team_id, bot_user_id = slack_sender.identify()
+            except Exception as exc:
+                log.warning("slack auth.test failed: %s", type(exc).__name__)
+                team_id, bot_user_id = "", ""
+            workspace.bot_user_id = bot_user_id
+            workspace.team_id = config.slack_team_id or team_id
+            if team_id:
+                log.info("slack workspace from auth.test: team=%s bot user=%s", team_id, bot_user_id)
+            else:
+                log.warning("slack auth.test failed; events are not filtered by workspace unless SLACK_TEAM_ID is set")
 
     lifecycle = Lifecycle(store, worker, prepare, after_stop, discover, warm)
     app = falcon.asgi.App(middleware=[lifecycle])
@@ -177,6 +200,9 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
     app.add_route("/ready", health.Ready(store, lambda: lifecycle.running, gateway, config.discord_gateway_lease_seconds))
     app.add_route("/hooks/telegram", telegram_hook)
     app.add_route("/hooks/discord", discord_hook)
+    app.add_route("/hooks/slack/events", slack.SlackEvents(config, store, worker, workspace, sightings))
+    app.add_route("/hooks/slack/commands", slack.SlackCommands(config, store, worker, workspace))
+    app.add_route("/hooks/slack/interactive", slack.SlackInteractive(config, store, worker, workspace))
     app.add_route("/verify", verify.VerifyPage(config, store))
     app.add_route("/api/verify", verify.VerifyApi(config, assistant, worker))
     app.add_route("/api/cities", verify.CitySearch())
@@ -223,6 +249,8 @@ def serve(argv: list[str]) -> int:
     if not config.discord_enabled:
         log.info("discord is not configured (DISCORD_PUBLIC_KEY, DISCORD_APPLICATION_ID, DISCORD_BOT_TOKEN): "
                  "/hooks/discord answers 503")
+    if not config.slack_enabled:
+        log.info("slack is not configured (SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN): /hooks/slack/* answer 503")
     log.info("serving on http://%s:%d (health: /health)", args.host, port)
     import uvicorn
 
@@ -329,6 +357,10 @@ def main(argv: list[str]) -> int:
         return cli.discord_commands(argv[1:])
     if command == "discord-gateway":
         return gateway(argv[1:])
+    if command == "slack-manifest":
+        from teamops import cli
+
+        return cli.slack_manifest(argv[1:])
     if command == "serve":
         argv = argv[1:]
     return serve(argv)

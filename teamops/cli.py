@@ -1,6 +1,6 @@
 """Command-line tools beside the server: `try` (see a reply without any platform),
-`set-webhook` (register this service with Telegram) and `discord-commands` (register the Discord
-commands)."""
+`set-webhook` (register this service with Telegram), `discord-commands` (register the Discord
+commands) and `slack-manifest` (the Slack app's setup)."""
 
 from __future__ import annotations
 
@@ -129,4 +129,73 @@ def discord_commands(argv: list[str]) -> int:
     print(f"registered {detail} {where}")
     print("install in a server:  " + discord.install_link(config.discord_application_id, user=False))
     print("install for yourself: " + discord.install_link(config.discord_application_id, user=True))
+    return 0
+
+
+# Every scope the Slack app needs, each for a reason: posting (chat:write), the messages it reads
+# (one *:history per channel type, app_mentions:read), slash commands, members' profile zones
+# (users:read) and member lists (one *:read per channel type, for conversations.members and the
+# join/leave events).
+SLACK_SCOPES = [
+    "app_mentions:read", "channels:history", "groups:history", "im:history", "mpim:history",
+    "chat:write", "commands", "users:read", "channels:read", "groups:read", "im:read", "mpim:read",
+]
+SLACK_EVENTS = [
+    "app_mention", "message.channels", "message.groups", "message.im", "message.mpim",
+    "member_joined_channel", "member_left_channel", "channel_left", "group_left", "user_change",
+]
+
+
+def slack_app_manifest(base_url: str) -> dict:
+    """The Slack app manifest for a service at `base_url`: URLs, scopes, events, commands and the
+    message shortcut filled in (Slack: Create New App > From an app manifest)."""
+    base = base_url.rstrip("/")
+    commands = f"{base}/hooks/slack/commands"
+    return {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {
+            "name": "Team Ops Assistant",
+            "description": "Converts the times your team writes into everyone's time zone.",
+            "background_color": "#1d3557",
+        },
+        "features": {
+            "app_home": {"home_tab_enabled": False, "messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
+            "bot_user": {"display_name": "Team Ops", "always_online": True},
+            "slash_commands": [
+                {"command": "/tz", "url": commands, "should_escape": False,
+                 "description": "Your time zone (from your profile unless you set one); /tz help for all commands",
+                 "usage_hint": "[city | zone | auto | help | mute | unmute | format 12h | forget]"},
+                {"command": "/time", "url": commands, "should_escape": False,
+                 "description": "Now, or a time, in every zone of this channel (add 'share' to post it)",
+                 "usage_hint": "[15:30 | 3pm PT tomorrow] [share]"},
+                {"command": "/zones", "url": commands, "should_escape": False,
+                 "description": "This channel's zones and who is in each",
+                 "usage_hint": "[add Asia/Tokyo | remove Asia/Tokyo]"},
+            ],
+            "shortcuts": [
+                {"name": "Convert for me", "type": "message", "callback_id": "convert_for_me",
+                 "description": "This message's times in your zone and the channel's, just for you"},
+            ],
+        },
+        "oauth_config": {"scopes": {"bot": SLACK_SCOPES}},
+        "settings": {
+            "event_subscriptions": {"request_url": f"{base}/hooks/slack/events", "bot_events": SLACK_EVENTS},
+            "interactivity": {"is_enabled": True, "request_url": f"{base}/hooks/slack/interactive"},
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": False,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def slack_manifest(argv: list[str]) -> int:
+    import json
+
+    parser = argparse.ArgumentParser(prog="app.py slack-manifest", description="Print the Slack app manifest (JSON).")
+    parser.add_argument("--url", required=True, help="public base URL, e.g. https://team-ops.onrender.com")
+    args = parser.parse_args(argv)
+    if not args.url.startswith(("https://", "http://")):
+        print("--url must start with https://", file=sys.stderr)
+        return 2
+    print(json.dumps(slack_app_manifest(args.url), indent=2, ensure_ascii=False))
     return 0

@@ -51,6 +51,11 @@ class Config:
     # `discord-gateway`: how long one copy's hold on the Gateway session lasts without renewal (it
     # renews every third of it); a copy that dies is replaced within about 4/3 of this.
     discord_gateway_lease_seconds: float = 30.0
+    slack_signing_secret: str = ""
+    slack_bot_token: str = ""
+    slack_api_base: str = "https://slack.com/api"
+    slack_team_id: str = ""  # empty: learned from auth.test at start-up
+    slack_max_channel_members: int = 500
     team_timezones: tuple[str, ...] = ()
     max_body_bytes: int = 64 * 1024
     inbox_lease_seconds: float = 60.0
@@ -86,6 +91,10 @@ class Config:
     @property
     def discord_enabled(self) -> bool:
         return bool(self.discord_public_key and self.discord_application_id and self.discord_bot_token)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_signing_secret and self.slack_bot_token)
 
 
 def load(env: dict | None = None) -> Config:
@@ -126,6 +135,11 @@ def load(env: dict | None = None) -> Config:
         discord_bot_token=env.get("DISCORD_BOT_TOKEN", "").strip(),
         discord_api_base=(env.get("DISCORD_API_BASE", "").strip() or "https://discord.com/api/v10").rstrip("/"),
         discord_gateway_lease_seconds=gateway_lease,
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),
+        slack_bot_token=env.get("SLACK_BOT_TOKEN", "").strip(),
+        slack_api_base=(env.get("SLACK_API_BASE", "").strip() or "https://slack.com/api").rstrip("/"),
+        slack_team_id=env.get("SLACK_TEAM_ID", "").strip(),
+        slack_max_channel_members=_number(env, "SLACK_MAX_CHANNEL_MEMBERS", 500, int),
         team_timezones=zones,
         max_body_bytes=_number(env, "MAX_BODY_BYTES", 64 * 1024, int),
         inbox_lease_seconds=_number(env, "INBOX_LEASE_SECONDS", 60.0, float),

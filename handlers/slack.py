@@ -1,0 +1,526 @@
+"""POST /hooks/slack/events, /hooks/slack/commands, /hooks/slack/interactive: authenticate,
+decode, quick look, put in the inbox, answer 200 well within Slack's 3 s.
+
+Knows Slack's wire formats (Events API JSON, the slash-command and interactivity forms, mrkdwn's
+escapes and <…> tokens) and nothing about time zones: it hands the core platform-neutral events.
+Deciding and replying happen after the response, in the worker (teamops/senders/slack.py sends).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import time
+from datetime import datetime, timezone
+from functools import partial
+from urllib.parse import parse_qsl
+
+import falcon
+import msgspec
+
+from handlers import bad_request, decode_error, read_body
+from teamops import commands, mentions, relocation
+from teamops.events import ButtonPress, ChatGone, ChatMessage, MemberJoined, MemberLeft, Profile, ProfileChanged, to_doc
+from teamops.store import StorageError
+
+log = logging.getLogger("teamops.slack")
+
+PLATFORM = "slack"
+MAX_SKEW_SECONDS = 300  # Slack's own rule: a request older (or newer) than this may be a replay
+MESSAGE_SUBTYPES = ("", "thread_broadcast", "file_share")  # the subtypes that carry a person's words
+CONVERT_CALLBACK = "convert_for_me"  # the message shortcut's callback_id (see slack_manifest)
+PROFILES_KEPT = 50_000
+
+
+# ----------------------------------------------------------------------------- wire types
+class UserProfile(msgspec.Struct):
+    display_name: str = ""
+    real_name: str = ""
+    first_name: str = ""
+
+
+class Edited(msgspec.Struct):
+    ts: str = ""
+
+
+class Message(msgspec.Struct):
+    """A message inside another payload: message_changed's `message`, a shortcut's `message`."""
+
+    user: str = ""
+    text: str = ""
+    ts: str = ""
+    thread_ts: str = ""
+    bot_id: str = ""
+    subtype: str = ""
+    edited: Edited | None = None
+
+
+class MessageEvent(msgspec.Struct):
+    """`message` (every channel type) and `app_mention`."""
+
+    type: str
+    channel: str = ""
+    user: str = ""
+    text: str = ""
+    ts: str = ""
+    thread_ts: str = ""
+    subtype: str = ""
+    bot_id: str = ""
+    hidden: bool = False
+    channel_type: str = ""
+    user_profile: UserProfile | None = None
+    message: Message | None = None  # message_changed: the message as it reads now
+
+
+class Membership(msgspec.Struct):
+    """member_joined_channel, member_left_channel."""
+
+    type: str
+    user: str
+    channel: str
+
+
+class ChannelLeft(msgspec.Struct):
+    """channel_left, group_left: the bot was removed."""
+
+    type: str
+    channel: str
+
+
+class SlackUser(msgspec.Struct):
+    id: str
+    name: str = ""
+    real_name: str = ""
+    is_bot: bool = False
+    deleted: bool = False
+    tz: str | None = None
+    profile: UserProfile | None = None
+
+
+class UserChange(msgspec.Struct):
+    type: str
+    user: SlackUser
+
+
+class Envelope(msgspec.Struct):
+    type: str
+    challenge: str = ""
+    team_id: str = ""
+    event_id: str = ""
+    event: msgspec.Raw = msgspec.Raw()  # decoded by its type below: unknown types are never read
+
+
+class EventKind(msgspec.Struct):
+    type: str = ""
+    subtype: str = ""
+
+
+class ActingUser(msgspec.Struct):
+    id: str
+    name: str = ""
+    username: str = ""
+
+
+class Place(msgspec.Struct):
+    id: str = ""
+
+
+class Container(msgspec.Struct):
+    message_ts: str = ""
+    thread_ts: str = ""
+    channel_id: str = ""
+    is_ephemeral: bool = False
+
+
+class Action(msgspec.Struct):
+    action_id: str = ""
+    value: str = ""
+
+
+class Interaction(msgspec.Struct):
+    """The `payload` of an interactivity request: block_actions, message_action, and others we ignore."""
+
+    type: str
+    user: ActingUser
+    trigger_id: str = ""
+    callback_id: str = ""
+    response_url: str = ""
+    team: Place | None = None
+    channel: Place | None = None
+    container: Container | None = None
+    message: Message | None = None
+    actions: list[Action] = []
+
+
+_decode_envelope = msgspec.json.Decoder(Envelope).decode
+_decode_kind = msgspec.json.Decoder(EventKind).decode
+_decode_interaction = msgspec.json.Decoder(Interaction).decode
+_EVENT_TYPES = {
+    "message": msgspec.json.Decoder(MessageEvent).decode,
+    "app_mention": msgspec.json.Decoder(MessageEvent).decode,
+    "member_joined_channel": msgspec.json.Decoder(Membership).decode,
+    "member_left_channel": msgspec.json.Decoder(Membership).decode,
+    "channel_left": msgspec.json.Decoder(ChannelLeft).decode,
+    "group_left": msgspec.json.Decoder(ChannelLeft).decode,
+    "user_change": msgspec.json.Decoder(UserChange).decode,
+}
+
+
+class Workspace:
+    """Who we are in Slack: the token's workspace and the bot's own user, from auth.test at
+    start-up (or SLACK_TEAM_ID). Until known, events are not filtered by workspace."""
+
+    def __init__(self, team_id: str = "", bot_user_id: str = ""):
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+
+    def foreign(self, team_id: str) -> bool:
+        return bool(self.team_id and team_id and team_id != self.team_id)
+
+
+# ----------------------------------------------------------------------------- pure parts
+def signature_ok(secret: bytes, timestamp: str, signature: str, body: bytes, now: float) -> bool:
+    """Slack's v0 scheme: HMAC-SHA256 over "v0:{timestamp}:{raw body}", within 300 s of now."""
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+        return False
+    if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
+        return False
+    expected = b"v0=" + hmac.new(secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest().encode()
+    return hmac.compare_digest(expected, signature.encode("utf-8", "replace"))
+
+
+_TOKEN = re.compile(r"<[^<>\n]*>")
+
+
+def plain_text(text: str) -> str:
+    """Slack's message text as the core should read it.
+
+    Every <, > and & a person types arrives escaped (&lt; &gt; &amp;), so any <…> is one of Slack's
+    own tokens: a mention <@U…>, a channel <#C…|name>, a link <https://…|label>, a date
+    <!date^…|fallback>, <!here>. None of them is a time someone wrote; each is blanked (the text
+    keeps its length and lines), then the escapes are undone."""
+    if "<" in text:
+        text = _TOKEN.sub(lambda m: " " * len(m.group()), text)
+    if "&" in text:
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return text
+
+
+def has_time(text: str, sent_at: float) -> bool:
+    """The quick look: does the text hold a time at all (any zone)? See handlers/telegram.py."""
+    if not mentions.might_mention_time(text):
+        return False
+    return bool(mentions.find_mentions(text, "UTC", datetime.fromtimestamp(sent_at, timezone.utc)))
+
+
+def _seconds(ts: str) -> float:
+    """A message ts ("1784563200.000200") as unix seconds; it stays a string everywhere else."""
+    head = ts.partition(".")[0]
+    return float(head) if head.isdigit() else time.time()
+
+
+def _writer(profile: UserProfile | None) -> str:
+    if profile is None:
+        return ""  # the core names them from their profile
+    return profile.display_name or profile.real_name or profile.first_name
+
+
+def worth_reading(text: str, sent_at: float) -> bool:
+    if text.startswith("/"):
+        return commands.split(text) is not None
+    return has_time(text, sent_at) or bool(relocation.place_phrase(text))
+
+
+def message_event(event: MessageEvent, workspace: Workspace) -> tuple[str, ChatMessage] | None:
+    """The inbox key and the platform-neutral message, or None when there is nothing for us.
+
+    A message that mentions the bot arrives twice (`message` and `app_mention`, two event ids):
+    both are keyed by the message itself, so it is answered once."""
+    if event.hidden or event.bot_id or event.subtype not in MESSAGE_SUBTYPES:
+        return None  # bots (ourselves included), joins, deletions, edits (see below) and the like
+    if not event.user or event.user == workspace.bot_user_id or not event.channel or not event.ts:
+        return None
+    text = plain_text(event.text).strip()
+    sent_at = _seconds(event.ts)
+    if not text or not worth_reading(text, sent_at):
+        return None
+    message = ChatMessage(
+        platform=PLATFORM,
+        chat_id=event.channel,
+        user_id=event.user,
+        user_name=_writer(event.user_profile),
+        text=text,
+        sent_at=sent_at,
+        message_id=event.ts,
+        thread_id=event.thread_ts if event.thread_ts and event.thread_ts != event.ts else "",
+        private=event.channel_type == "im",
+    )
+    return f"m:{event.channel}:{event.ts}", message
+
+
+def profile_of(user: SlackUser) -> Profile:
+    profile = user.profile or UserProfile()
+    name = profile.display_name or profile.real_name or user.real_name or user.name
+    return Profile(tz=user.tz or None, name=name, bot=user.is_bot)
+
+
+def command_text(command: str, text: str) -> tuple[str, bool] | None:
+    """A slash command as the core's "/cmd args" text, and whether its answer is for the whole
+    channel (`/time … share`). Every core command is reachable behind /tz (`/tz mute`), so a
+    workspace registers three commands only. None for a command we do not serve."""
+    name = command.strip().lstrip("/").lower()
+    args = " ".join(plain_text(text).split())
+    if name == "time":
+        words = args.split(" ")
+        if words[-1].lower() == "share":
+            return " ".join(["/time", *words[:-1]]).strip(), True
+        return f"/time {args}".strip(), False
+    if name == "tz":
+        verb, _, rest = args.partition(" ")
+        if verb.lower() in commands.SUBCOMMANDS:
+            return f"/{verb.lower()} {rest}".strip(), False
+        return f"/tz {args}".strip(), False
+    if name == "zones":
+        return f"/zones {args}".strip(), False
+    return None
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body; 400 when it is not one."""
+    try:
+        text = body.decode("utf-8")
+        return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=100))
+    except (UnicodeDecodeError, ValueError):
+        raise bad_request("malformed form body") from None
+
+
+def handle(mode: str, url: str) -> str:
+    """The reply handle the sender reads back: how to answer through this response_url."""
+    return f"{mode} {url}" if url else ""
+
+
+# ----------------------------------------------------------------------------- endpoints
+class _SlackEndpoint:
+    """What the three endpoints share: refusing while not configured (503), the size limit
+    (413), the signature and its timestamp (401), and the inbox write (503 while storage fails)."""
+
+    def __init__(self, config, store, worker, workspace: Workspace):
+        self.secret = config.slack_signing_secret.encode()
+        self.configured = config.slack_enabled
+        self.max_body = config.max_body_bytes
+        self.store = store
+        self.worker = worker
+        self.workspace = workspace
+
+    async def _signed_body(self, req) -> bytes:
+        if not self.configured:
+            raise falcon.HTTPServiceUnavailable(title="slack is not configured")
+        timestamp = req.get_header("X-Slack-Request-Timestamp") or ""
+        signature = req.get_header("X-Slack-Signature") or ""
+        if not timestamp or not signature:
+            raise falcon.HTTPUnauthorized(title="missing signature")
+        body = await read_body(req, self.max_body)
+        if not signature_ok(self.secret, timestamp, signature, body, time.time()):
+            raise falcon.HTTPUnauthorized(title="invalid signature")
+        return body
+
+    async def _queue(self, key: str, event) -> str:
+        try:
+            item = await self.store.inbox_put(PLATFORM, key, to_doc(event))
+        except StorageError as exc:
+            # A non-2xx answer makes Slack deliver the event again later: it waits there.
+            log.warning("slack %s inbox write failed: %s", key[:80], type(exc).__name__)
+            raise falcon.HTTPServiceUnavailable(title="storage unavailable", headers={"Retry-After": "5"}) from None
+        if item is None:
+            return "duplicate"
+        self.worker.offer(item)
+        return "queued"
+
+    def _foreign(self, team_id: str, what: str, ident: str) -> bool:
+        if self.workspace.foreign(team_id):
+            log.info("slack %s=%s from another workspace team=%s: ignored", what, ident[:80], team_id[:20])
+            return True
+        return False
+
+
+class SlackEvents(_SlackEndpoint):
+    """POST /hooks/slack/events: the Events API."""
+
+    def __init__(self, config, store, worker, workspace: Workspace, sightings):
+        super().__init__(config, store, worker, workspace)
+        self.sightings = sightings
+        self._zones_seen: dict[str, str | None] = {}  # user -> last profile zone queued, this process
+
+    async def on_post(self, req, resp):
+        started = time.perf_counter()
+        body = await self._signed_body(req)
+        try:
+            envelope = _decode_envelope(body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise decode_error(exc) from None
+        if envelope.type == "url_verification":
+            resp.media = {"challenge": envelope.challenge}
+            return
+        resp.media = {"ok": True}
+        if envelope.type != "event_callback":
+            return
+        if self._foreign(envelope.team_id, "event", envelope.event_id):
+            return
+        try:
+            kind = _decode_kind(envelope.event) if len(envelope.event) else EventKind()
+            decode = _EVENT_TYPES.get(kind.type)
+            event = decode(envelope.event) if decode is not None else None
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise decode_error(exc) from None
+        if event is None:
+            return  # a type we do not read: acknowledged, nothing else
+        found = self._to_event(envelope, event)
+        if found is None:
+            self._note_writer(event, resp)
+            return
+        key, core_event = found
+        outcome = await self._queue(key, core_event)
+        retry = req.get_header("X-Slack-Retry-Num")
+        log.info(
+            "slack event=%s chat=%s outcome=%s%s ms=%.1f",
+            envelope.event_id[:40],
+            getattr(core_event, "chat_id", "")[:40],
+            outcome,
+            f" retry={retry[:4]}" if retry else "",
+            (time.perf_counter() - started) * 1000,
+        )
+
+    def _to_event(self, envelope: Envelope, event):
+        """(inbox key, platform-neutral event) or None when there is nothing for us."""
+        if isinstance(event, MessageEvent):
+            return message_event(event, self.workspace)
+        event_id = envelope.event_id or f"{event.type}:{time.time_ns()}"
+        if isinstance(event, Membership):
+            if event.user == self.workspace.bot_user_id:
+                return None  # the bot joining a channel: its member list is read on first use
+            kind = MemberJoined if event.type == "member_joined_channel" else MemberLeft
+            return event_id, kind(platform=PLATFORM, chat_id=event.channel, user_id=event.user)
+        if isinstance(event, ChannelLeft):
+            return event_id, ChatGone(platform=PLATFORM, chat_id=event.channel)
+        if isinstance(event, UserChange):
+            # Profile edits are mostly status changes: only a zone not seen before is worth a write.
+            user = event.user
+            profile = profile_of(user)
+            if self._zones_seen.get(user.id, "?") == profile.tz:
+                return None
+            if len(self._zones_seen) >= PROFILES_KEPT:
+                self._zones_seen.pop(next(iter(self._zones_seen)))
+            self._zones_seen[user.id] = profile.tz
+            return event_id, ProfileChanged(platform=PLATFORM, user_id=user.id, profile=profile)
+        return None
+
+    def _note_writer(self, event, resp) -> None:
+        """No time, but the writer is a member of this channel: recorded once per member and
+        channel, after the response, so their zone counts here (channels too big to list)."""
+        if not isinstance(event, MessageEvent) or event.type != "message" or event.bot_id or event.subtype:
+            return
+        if not event.user or not event.channel or event.user == self.workspace.bot_user_id:
+            return
+        if self.sightings.is_new(PLATFORM, event.channel, event.user):
+            resp.schedule(partial(self.sightings.note, PLATFORM, event.channel, event.user, _writer(event.user_profile)))
+
+
+class SlackCommands(_SlackEndpoint):
+    """POST /hooks/slack/commands: /tz, /time, /zones. Acknowledged at once; the answer goes
+    through the command's response_url from the worker, privately unless `/time … share`."""
+
+    async def on_post(self, req, resp):
+        started = time.perf_counter()
+        body = await self._signed_body(req)
+        fields = parse_form(body)
+        resp.content_type = falcon.MEDIA_TEXT
+        resp.text = ""
+        if fields.get("ssl_check") == "1":
+            return  # Slack checking the certificate: an empty 200
+        missing = [name for name in ("command", "user_id", "channel_id", "trigger_id") if not fields.get(name)]
+        if missing:
+            raise bad_request(f"invalid payload: missing {', '.join(missing)}")
+        if self._foreign(fields.get("team_id", ""), "command", fields["trigger_id"]):
+            return
+        mapped = command_text(fields["command"], fields.get("text", ""))
+        if mapped is None:
+            resp.content_type, resp.text = falcon.MEDIA_JSON, None
+            resp.media = {"response_type": "ephemeral", "text": "I answer /tz, /time and /zones."}
+            return
+        text, shared = mapped
+        channel = fields["channel_id"]
+        message = ChatMessage(
+            platform=PLATFORM,
+            chat_id=channel,
+            user_id=fields["user_id"],
+            user_name="",  # `user_name` is the legacy handle; the core names people from their profile
+            text=text,
+            sent_at=time.time(),
+            private=channel.startswith("D"),
+            reply_handle=handle("in_channel" if shared else "ephemeral", fields.get("response_url", "")),
+        )
+        outcome = await self._queue(f"c:{fields['trigger_id']}", message)
+        if shared:
+            # Shown in the channel along with its answer, as the person typed it.
+            resp.content_type, resp.text = falcon.MEDIA_JSON, None
+            resp.media = {"response_type": "in_channel"}
+        log.info("slack command=%s chat=%s user=%s outcome=%s ms=%.1f", fields["command"][:20], channel[:40],
+                 fields["user_id"][:40], outcome, (time.perf_counter() - started) * 1000)
+
+
+class SlackInteractive(_SlackEndpoint):
+    """POST /hooks/slack/interactive: button presses (answered through their response_url, the
+    original replaced) and the "Convert for me" message shortcut (answered privately)."""
+
+    async def on_post(self, req, resp):
+        started = time.perf_counter()
+        body = await self._signed_body(req)
+        raw = parse_form(body).get("payload")
+        if not raw:
+            raise bad_request("invalid payload: missing payload")
+        try:
+            interaction = _decode_interaction(raw.encode())
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise decode_error(exc) from None
+        resp.content_type = falcon.MEDIA_TEXT
+        resp.text = ""
+        ident = interaction.trigger_id or "?"
+        if self._foreign((interaction.team or Place()).id, "interaction", ident):
+            return
+        found = self._to_event(interaction)
+        if found is None:
+            return  # a link button (Slack reports those too), or a kind we do not serve
+        key, event = found
+        outcome = await self._queue(key, event)
+        log.info("slack interaction=%s kind=%s chat=%s outcome=%s ms=%.1f", ident[:40], interaction.type[:20],
+                 event.chat_id[:40], outcome, (time.perf_counter() - started) * 1000)
+
+    def _to_event(self, interaction: Interaction):
+        user = interaction.user
+        name = ""  # only the handle is given here; the core names people from their profile
+        channel = (interaction.channel or Place()).id or (interaction.container or Container()).channel_id
+        if not channel or not interaction.trigger_id:
+            return None
+        if interaction.type == "block_actions" and interaction.actions:
+            action = interaction.actions[0]
+            container = interaction.container or Container()
+            origin = interaction.message or Message()
+            if action.action_id.startswith("start") and action.value:
+                # "Set my time zone" under a message everyone sees: whoever pressed it gets a
+                # link of their own, privately (the core's /start with the chat's signed code).
+                return f"a:{interaction.trigger_id}", ChatMessage(
+                    platform=PLATFORM, chat_id=channel, user_id=user.id, user_name=name,
+                    text=f"/start {action.value}", sent_at=time.time(), private=True,
+                    reply_handle=handle("ephemeral", interaction.response_url),
+                )
+            if not action.action_id.startswith("press") or not action.value:
+                return None
+            return f"a:{interaction.trigger_id}", ButtonPress(
+                platform=PLATFORM, chat_id=channel, user_id=user.id, user_name=name, data=action.value,
+                press_id=interaction.trigger_id, message_id=container.message_ts,
+                thread_id=container.thread_ts or origin.thread_ts,
+                reply_handle=handle("replace", interaction.response_url),
+            )
+        return None
