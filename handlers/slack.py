@@ -218,7 +218,7 @@ def has_time(text: str, sent_at: float) -> bool:
 def _seconds(ts: str) -> float:
     """A message ts ("1784563200.000200") as unix seconds; it stays a string everywhere else."""
     head = ts.partition(".")[0]
-    return float(head) if head.isdigit() else time.time()
+    return float(head) if head.isascii() and head.isdigit() and len(head) <= 11 else time.time()
 
 
 def _writer(profile: UserProfile | None) -> str:

@@ -355,3 +355,49 @@ def test_logs_hold_ids_not_text_or_tokens(slack, slack_api):
     assert "slack event=Ev" in logs and f"chat={CHANNEL}" in logs
     assert "zebra" not in logs and BOT_TOKEN not in logs and SIGNING_SECRET not in logs
     assert "/respond/" not in logs, "response_urls are credentials too"
+
+
+def test_a_big_channel_reads_every_profile_in_one_walk(start_app, mongo_uri, slack_api):
+    zones = ["Europe/Lisbon", "America/Sao_Paulo", "Asia/Kolkata", "Australia/Sydney", "Africa/Nairobi"]
+    crowd = [f"U0CROWD{n:03d}" for n in range(30)]
+    for n, user in enumerate(crowd):
+        slack_api.add_user(user, f"Member {n}", zones[n % len(zones)])
+    slack_api.add_channel("C0CROWD001", crowd)
+    slack = Slack(start_app(slack_env(mongo_uri, slack_api)), slack_api)
+    slack.event(message("all hands at 17:00", crowd[0], "C0CROWD001", name="Member 0"))
+    [reply] = slack_api.wait_sent(1, timeout=15)
+    for place in ("Sao Paulo", "Kolkata", "Sydney", "Nairobi"):
+        assert place in reply["text"], reply["text"]
+    assert slack_api.count("users.list") >= 1 and slack_api.count("users.info") <= 1, "one walk, not 30 lookups"
+    assert slack_api.count("conversations.members") == 1
+
+
+def test_a_channel_over_the_limit_counts_the_members_seen_writing(start_app, mongo_uri, slack_api, db):
+    slack = Slack(start_app(slack_env(mongo_uri, slack_api, SLACK_MAX_CHANNEL_MEMBERS=3)), slack_api)
+    slack.event(message("sync at 15:30", ANA, CHANNEL, name="Ana"))  # five members with the bot: too many
+    slack.event(message("fine by me, 15:30 works", CY, CHANNEL, name="Cy"))
+    replies = slack_api.wait_sent(1)
+    time.sleep(1.0)
+    chat = db.chats.find_one({"platform": "slack", "chat_id": CHANNEL})
+    assert chat["roster"] == "partial" and set(chat["members"]) == {ANA, CY}
+    assert len(slack_api.sent()) == 1 and "Berlin" in replies[0]["text"], "Cy's message: Ana's zone, Cy's own"
+    assert "Los Angeles" not in replies[0]["text"], "Bo never wrote: not counted in a channel this big"
+
+
+def test_a_rate_limited_lookup_uses_what_is_stored(start_app, mongo_uri, slack_api, db):
+    slack = Slack(start_app(slack_env(mongo_uri, slack_api, TEAM_TIMEZONES="Asia/Tokyo")), slack_api)
+    db.users.insert_one({"platform": "slack", "user_id": ANA, "tz": "Europe/Berlin", "source": "command"})
+    slack_api.fail_next("conversations.members", 429, retry_after=60)
+    slack.event(message("sync at 15:30", ANA, CHANNEL, name="Ana"))
+    [reply] = slack_api.wait_sent(1)
+    assert "Tokyo" in reply["text"], "the reply goes out with the zones already known"
+    slack.event(message("and at 16:00", ANA, CHANNEL, name="Ana"))
+    slack_api.wait_sent(2)
+    assert slack_api.count("conversations.members") == 1, "the member list is asked again later, not now"
+    # Bo is new: his profile lookup is rate-limited for a minute, and no second one goes out.
+    slack_api.fail_next("users.info", 429, retry_after=60)
+    slack.event(message("16:00 works for me", BO, CHANNEL, name="Bo"))
+    slack_api.wait_sent(3)
+    slack.event(message("or 16:30", BO, CHANNEL, name="Bo"))
+    wait_for(lambda: db.inbox.count_documents({"state": "done"}) == 4, what="all four messages handled")
+    assert slack_api.count("users.info") == 1, "no users.info call before its Retry-After is over"
