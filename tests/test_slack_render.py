@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from teamops.events import Button, Reply, Span
+from teamops.events import TIME, Button, Moment, Reply, Span
 from teamops.senders.slack import SECTION_LIMIT, Call, render
 
 URL = "https://hooks.slack.com/commands/T1/1/x"
@@ -99,6 +99,49 @@ CASES = [
                 {"type": "button", "text": {"type": "plain_text", "text": "Set my time zone", "emoji": True},
                  "action_id": "link-0-0", "url": LINK}]},
         ], "response_type": "ephemeral", "replace_original": False}, URL),
+    ),
+    (
+        "moments as date tokens each reader sees in their own zone, the fallback escaped",
+        reply(Span("Mon 14:00 UTC", bold=True, moment=Moment(1784556000)), Span(" \u00b7 "),
+              Span("16:00 <CEST>", moment=Moment(1784563200, TIME), reader_clock=True)),
+        Call("chat.postMessage", {"channel": "C1", "text": "*<!date^1784556000^{date_short_pretty} {time}|Mon 14:00 UTC>*"
+                                  " \u00b7 <!date^1784563200^{time}|16:00 &lt;CEST&gt;>", **POST}),
+    ),
+    (
+        "a moment no client can show: its fallback text",
+        reply(Span("someday", moment=Moment(-5))),
+        Call("chat.postMessage", {"channel": "C1", "text": "someday", **POST}),
+    ),
+    (
+        "a private answer in a thread: to that one person, there, with the link itself",
+        reply(Span("Yours"), buttons=((Button("Set my time zone", url=LINK, private_start="tzC1_sig"),),),
+              private_to="U7", reply_to="1784563300.000100", thread_id="1784563200.000200"),
+        Call("chat.postEphemeral", {"channel": "C1", "user": "U7", "text": "Yours", "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "Yours"}},
+            {"type": "actions", "block_id": "row-0", "elements": [
+                {"type": "button", "text": {"type": "plain_text", "text": "Set my time zone", "emoji": True},
+                 "action_id": "link-0-0", "url": LINK}]},
+        ], "thread_ts": "1784563200.000200"}),
+    ),
+    (
+        "a private answer in a direct message: an ordinary reply",
+        reply(Span("x"), chat_id="D1", private_to="U7"),
+        Call("chat.postMessage", {"channel": "D1", "text": "x", **POST}),
+    ),
+    (
+        "\u201cConvert for me\u201d: to the presser, in the channel they look at; its response_url kept",
+        reply(Span("x"), reply_to="1784563200.000200", reply_handle=f"private U7 {URL}"),
+        Call("chat.postEphemeral", {"channel": "C1", "user": "U7", "text": "x"}, URL),
+    ),
+    (
+        "an edit of our reply",
+        reply(Span("16:30", bold=True), edit_of="1784563201.000300", follows="1784563200.000200"),
+        Call("chat.update", {"channel": "C1", "ts": "1784563201.000300", "text": "*16:30*"}),
+    ),
+    (
+        "our reply deleted when the time is gone",
+        reply(edit_of="1784563201.000300", delete=True),
+        Call("chat.delete", {"channel": "C1", "ts": "1784563201.000300"}),
     ),
 ]
 

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import msgspec
 import urllib3
 
-from teamops.events import Profile, Reply
+from teamops.events import TIME, Profile, Reply
 from teamops.senders import SENT, Outcome
 
 log = logging.getLogger("teamops.slack")
@@ -35,6 +35,11 @@ USERS_INFO_MAX = 20  # more profiles than this at once: one users.list walk inst
 LIST_PAGE = 200
 LIST_PAGES = 100  # users.list pages walked at most (20,000 people)
 TRANSIENT = frozenset(("internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"))
+GONE = frozenset(("message_not_found",))  # an edit or delete of a message that is not there any more
+# Slack's date tokens, by the model's moment styles: each reader sees them in their own zone.
+DATE_FORMATS = {TIME: "{time}"}
+DEFAULT_DATE_FORMAT = "{date_short_pretty} {time}"  # "today 15:30", "Feb 18 15:30"
+LAST_MOMENT = 253402300799  # 9999-12-31: past it a client cannot show the date; the fallback is shown
 
 
 # ----------------------------------------------------------------------------- rendering (pure)
@@ -65,9 +70,21 @@ def _bold(text: str) -> str:
     return "\n".join(lines)
 
 
+def _span(span) -> str:
+    moment = span.moment
+    if moment is not None and 0 <= moment.unix <= LAST_MOMENT:
+        # <!date^UNIX^format|fallback>: the fallback shows where a client cannot render it.
+        token = f"<!date^{moment.unix}^{DATE_FORMATS.get(moment.style, DEFAULT_DATE_FORMAT)}|{escape(span.text).strip()}>"
+        lead = span.text[: len(span.text) - len(span.text.lstrip())]
+        trail = span.text[len(span.text.rstrip()):]
+        return f"{lead}*{token}*{trail}" if span.bold else f"{lead}{token}{trail}"
+    text = escape(span.text)
+    return _bold(text) if span.bold else text
+
+
 def mrkdwn(reply: Reply) -> str:
-    """Spans to mrkdwn: every piece of text escaped, bold runs in *…*."""
-    text = "".join(_bold(escape(span.text)) if span.bold else escape(span.text) for span in reply.body)
+    """Spans to mrkdwn: every piece of text escaped, bold runs in *…*, moments as date tokens."""
+    text = "".join(_span(span) for span in reply.body)
     if len(text) > TEXT_LIMIT:
         cut = text.rfind("\n", 0, TEXT_LIMIT - 2)
         text = text[: cut if cut > 0 else TEXT_LIMIT - 2] + "\n\u2026"
@@ -119,26 +136,56 @@ def _content(reply: Reply, private: bool) -> dict:
     return content
 
 
+def _thread_of(reply: Reply) -> dict:
+    thread = reply.thread_id or reply.reply_to
+    return {"thread_ts": thread} if thread else {}
+
+
+def _seen_where(reply: Reply) -> dict:
+    # An answer for one person goes where they are looking: in the thread when the message was in
+    # one, else in the channel (in a new thread under a message they would never see it).
+    return {"thread_ts": reply.thread_id} if reply.thread_id else {}
+
+
+def answer_through(reply: Reply, mode: str, url: str) -> Call:
+    """The reply posted to a response_url: a command's answer (privately, or for the channel with
+    `/time … share`), or a press's (in place of the question; a word to the presser alone keeps it)."""
+    content = _content(reply, private=mode != "in_channel")
+    if mode == "in_channel":
+        content["response_type"] = "in_channel"
+    elif mode == "replace" and not reply.ack_press:
+        content["replace_original"] = True
+    else:
+        content.update(response_type="ephemeral", replace_original=False)
+    return Call("response_url", content, url)
+
+
 def render(reply: Reply) -> Call | None:
     """The request that delivers `reply`, or None when there is nothing to send (a press with
-    nothing to say was acknowledged by the HTTP answer already)."""
+    nothing to say was acknowledged by the HTTP answer already).
+
+    In order: an edit or deletion of one of our messages (chat.update / chat.delete); an answer
+    through the request's response_url (a command, a press); an answer for one person in a channel
+    (chat.postEphemeral; such messages cannot be edited later); an ordinary reply, in the
+    message's thread (in a direct message it simply follows)."""
+    if reply.edit_of:
+        if reply.delete or not reply.body:
+            return Call("chat.delete", {"channel": reply.chat_id, "ts": reply.edit_of})
+        return Call("chat.update", {"channel": reply.chat_id, "ts": reply.edit_of, **_content(reply, private=False)})
     if reply.ack_press and not reply.body:
         return None
     mode, url = _handle(reply)
-    if url:
-        content = _content(reply, private=mode != "in_channel")
-        if mode == "in_channel":
-            content["response_type"] = "in_channel"
-        elif mode == "replace" and not reply.ack_press:
-            content["replace_original"] = True  # the press's answer takes the question's place
-        else:  # a command's answer, or a word to the presser alone ("for someone else")
-            content.update(response_type="ephemeral", replace_original=False)
-        return Call("response_url", content, url)
+    private_to = reply.private_to
+    if mode == "private":  # "Convert for me": chat.postEphemeral to the presser; `url` if that fails
+        private_to, _, url = url.partition(" ")
+    elif url:
+        return answer_through(reply, mode, url)
+    if private_to and not reply.chat_id.startswith("D"):
+        body = {"channel": reply.chat_id, "user": private_to, **_content(reply, private=True), **_seen_where(reply)}
+        return Call("chat.postEphemeral", body, url)
     body = {"channel": reply.chat_id, **_content(reply, private=False), "unfurl_links": False, "unfurl_media": False}
-    thread = reply.thread_id or reply.reply_to
-    # Replies go in the message's thread; in a direct message they follow it instead.
-    if reply.thread_id or (thread and not reply.chat_id.startswith("D")):
-        body["thread_ts"] = thread
+    if reply.thread_id or not reply.chat_id.startswith("D"):
+        body.update(_thread_of(reply))
     return Call("chat.postMessage", body)
 
 
@@ -150,6 +197,7 @@ class _Meta(msgspec.Struct):
 class _Answer(msgspec.Struct):
     ok: bool = False
     error: str = ""
+    ts: str = ""  # chat.postMessage / chat.update: the message's id, for editing it later
 
 
 class _UserProfile(msgspec.Struct):
@@ -241,6 +289,17 @@ class SlackSender:
         call = render(reply)
         if call is None:
             return SENT
+        outcome = await self._call(call)
+        if call.method != "chat.postEphemeral" or outcome.status != "dropped":
+            return outcome
+        if call.url:
+            # The bot may not be in that channel (a DM between two people): the shortcut's own
+            # response_url reaches the presser anywhere.
+            return await self._call(answer_through(reply, "ephemeral", call.url))
+        # Never the private answer publicly: the worker sends its fallback instead.
+        return Outcome("refused", detail=outcome.detail)
+
+    async def _call(self, call: Call) -> Outcome:
         outcome = Outcome("retry", detail="not tried")
         for attempt in range(len(self._backoff) + 1):
             wait = self._blocked_for(call.method)
@@ -268,7 +327,8 @@ class SlackSender:
             self._blocked[method] = max(self._blocked.get(method, 0.0), time.monotonic() + seconds)
 
     def _post(self, call: Call) -> Outcome:
-        if call.url:
+        answering = call.method == "response_url"
+        if answering:
             target, headers = call.url, {}  # a response_url is its own credential: no token
         else:
             target, headers = f"{self._base}/{call.method}", dict(self._auth)
@@ -291,16 +351,21 @@ class SlackSender:
             return Outcome("retry", detail=str(status))
         if not 200 <= status < 300:
             return Outcome("dropped", detail=str(status))  # e.g. an expired or used response_url
-        if call.url:
-            return SENT  # response_url answers "ok" (text or JSON)
+        if answering:
+            return SENT  # a response_url answers "ok" (text or JSON); what it posted cannot be edited
         try:
             answer = _decoders[_Answer](response.data)
         except (msgspec.DecodeError, msgspec.ValidationError):
             return Outcome("sent", detail="unreadable answer")
         if answer.ok:
-            return SENT
+            # postMessage and update name the message that shows the reply now; an ephemeral one
+            # cannot be edited, so it has no id worth keeping.
+            kept = answer.ts if call.method in ("chat.postMessage", "chat.update") else ""
+            return Outcome("sent", message_id=kept)
         if answer.error in TRANSIENT:
             return Outcome("retry", detail=answer.error[:60])
+        if answer.error in GONE and call.method == "chat.delete":
+            return SENT  # deleted already: what was asked for
         return Outcome("dropped", detail=answer.error[:60] or "not ok")
 
     # ----- read-only calls (blocking: always run in a thread)
