@@ -8,7 +8,6 @@ Deciding and replying happen after the response, in the worker (teamops/senders/
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import re
@@ -22,7 +21,16 @@ import msgspec
 
 from handlers import bad_request, decode_error, read_body
 from teamops import commands, mentions, relocation
-from teamops.events import ButtonPress, ChatGone, ChatMessage, MemberJoined, MemberLeft, Profile, ProfileChanged, to_doc
+from teamops.events import (
+    ButtonPress,
+    ChatGone,
+    ChatMessage,
+    MemberJoined,
+    MemberLeft,
+    Profile,
+    ProfileChanged,
+    to_doc,
+)
 from teamops.store import StorageError
 
 log = logging.getLogger("teamops.slack")
@@ -32,6 +40,9 @@ MAX_SKEW_SECONDS = 300  # Slack's own rule: a request older (or newer) than this
 MESSAGE_SUBTYPES = ("", "thread_broadcast", "file_share")  # the subtypes that carry a person's words
 CONVERT_CALLBACK = "convert_for_me"  # the message shortcut's callback_id (see slack_manifest)
 PROFILES_KEPT = 50_000
+# What a body that is not a payload raises while decoding: malformed or mistyped JSON, a string
+# that is not UTF-8, nesting deeper than the decoder goes.
+UNREADABLE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeError, RecursionError)
 
 
 # ----------------------------------------------------------------------------- wire types
@@ -55,6 +66,7 @@ class Message(msgspec.Struct):
     bot_id: str = ""
     subtype: str = ""
     edited: Edited | None = None
+    user_profile: UserProfile | None = None
 
 
 class MessageEvent(msgspec.Struct):
@@ -72,6 +84,7 @@ class MessageEvent(msgspec.Struct):
     channel_type: str = ""
     user_profile: UserProfile | None = None
     message: Message | None = None  # message_changed: the message as it reads now
+    previous_message: Message | None = None  # message_changed: as it read before
 
 
 class Membership(msgspec.Struct):
@@ -187,7 +200,7 @@ def signature_ok(secret: bytes, timestamp: str, signature: str, body: bytes, now
         return False
     if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
         return False
-    expected = b"v0=" + hmac.new(secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest().encode()
+    expected = b"v0=" + hmac.digest(secret, b"v0:" + timestamp.encode() + b":" + body, "sha256").hex().encode()
     return hmac.compare_digest(expected, signature.encode("utf-8", "replace"))
 
 
@@ -221,6 +234,13 @@ def _seconds(ts: str) -> float:
     return float(head) if head.isascii() and head.isdigit() and len(head) <= 11 else time.time()
 
 
+def _stamp(ts: str) -> float:
+    """A ts to order edits by, microseconds included."""
+    head, _, tail = ts.partition(".")
+    micros = tail[:6] if tail.isascii() and tail.isdigit() else "0"
+    return _seconds(head) + int(micros.ljust(6, "0")) / 1e6
+
+
 def _writer(profile: UserProfile | None) -> str:
     if profile is None:
         return ""  # the core names them from their profile
@@ -231,6 +251,39 @@ def worth_reading(text: str, sent_at: float) -> bool:
     if text.startswith("/"):
         return commands.split(text) is not None
     return has_time(text, sent_at) or bool(relocation.place_phrase(text))
+
+
+def _thread(message, ts: str) -> str:
+    return message.thread_ts if message.thread_ts and message.thread_ts != ts else ""
+
+
+def edit_event(event: MessageEvent, workspace: Workspace) -> tuple[str, ChatMessage] | None:
+    """A person's edit of a message: the same message with its new text, for our reply to follow.
+    Sent on when the text held a time before or holds one now; link previews and other changes
+    that leave the text as it was are not edits."""
+    changed, before = event.message, event.previous_message or Message()
+    if changed is None or changed.bot_id or changed.subtype not in MESSAGE_SUBTYPES or not event.channel:
+        return None
+    if not changed.user or changed.user == workspace.bot_user_id or not changed.ts or changed.text == before.text:
+        return None
+    text, was = plain_text(changed.text).strip(), plain_text(before.text).strip()
+    sent_at = _seconds(changed.ts)
+    if text.startswith("/") or not (worth_reading(text, sent_at) or worth_reading(was, sent_at)):
+        return None
+    edited = (changed.edited or Edited()).ts or event.ts
+    message = ChatMessage(
+        platform=PLATFORM,
+        chat_id=event.channel,
+        user_id=changed.user,
+        user_name=_writer(changed.user_profile),
+        text=text,
+        sent_at=sent_at,
+        message_id=changed.ts,
+        thread_id=_thread(changed, changed.ts),
+        private=event.channel_type == "im",
+        edited_at=_stamp(edited),
+    )
+    return f"e:{event.channel}:{changed.ts}:{edited}", message
 
 
 def message_event(event: MessageEvent, workspace: Workspace) -> tuple[str, ChatMessage] | None:
@@ -254,7 +307,7 @@ def message_event(event: MessageEvent, workspace: Workspace) -> tuple[str, ChatM
         text=text,
         sent_at=sent_at,
         message_id=event.ts,
-        thread_id=event.thread_ts if event.thread_ts and event.thread_ts != event.ts else "",
+        thread_id=_thread(event, event.ts),
         private=event.channel_type == "im",
     )
     return f"m:{event.channel}:{event.ts}", message
@@ -358,7 +411,7 @@ class SlackEvents(_SlackEndpoint):
         body = await self._signed_body(req)
         try:
             envelope = _decode_envelope(body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except UNREADABLE as exc:
             raise decode_error(exc) from None
         if envelope.type == "url_verification":
             resp.media = {"challenge": envelope.challenge}
@@ -372,7 +425,7 @@ class SlackEvents(_SlackEndpoint):
             kind = _decode_kind(envelope.event) if len(envelope.event) else EventKind()
             decode = _EVENT_TYPES.get(kind.type)
             event = decode(envelope.event) if decode is not None else None
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except UNREADABLE as exc:
             raise decode_error(exc) from None
         if event is None:
             return  # a type we do not read: acknowledged, nothing else
@@ -482,7 +535,7 @@ class SlackInteractive(_SlackEndpoint):
             raise bad_request("invalid payload: missing payload")
         try:
             interaction = _decode_interaction(raw.encode())
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except UNREADABLE as exc:
             raise decode_error(exc) from None
         resp.content_type = falcon.MEDIA_TEXT
         resp.text = ""

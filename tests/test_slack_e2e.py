@@ -179,6 +179,11 @@ def test_bad_bodies_get_clear_answers(slack, db):
         ("/hooks/slack/interactive", b"nothing=here", form, 400),
         ("/hooks/slack/interactive", b"payload=%7Bnot+json", form, 400),
         ("/hooks/slack/interactive", b"payload=%7B%22type%22%3A%22block_actions%22%7D", form, 400),  # no user
+        ("/hooks/slack/events", b'{"type":"event_callback","event":{"type":"message","text":"\xff"}}',
+         "application/json", 400),  # not UTF-8
+        ("/hooks/slack/events", b'{"type":"event_callback","event":{"type":"message","x":' + b"[" * 3000 + b"]" * 3000
+         + b"}}", "application/json", 400),  # nesting without end, inside a field we never read
+        ("/hooks/slack/interactive", b"payload=" + b"%5B" * 3000 + b"%5D" * 3000, form, 400),
         ("/hooks/slack/events", b'{"type":"event_callback","pad":"' + b"x" * 70_000 + b'"}', "application/json", 413),
     ]
     for path, body, content_type, status in cases:
@@ -401,3 +406,4 @@ def test_a_rate_limited_lookup_uses_what_is_stored(start_app, mongo_uri, slack_a
     slack.event(message("or 16:30", BO, CHANNEL, name="Bo"))
     wait_for(lambda: db.inbox.count_documents({"state": "done"}) == 4, what="all four messages handled")
     assert slack_api.count("users.info") == 1, "no users.info call before its Retry-After is over"
+

@@ -90,6 +90,16 @@ CASES = [
         ], **POST}),
     ),
     (
+        "a private answer's public fallback, its link taken off: the button that fetches one's own",
+        reply(Span("Set it"), buttons=((Button("Set my time zone", private_start="tzC1_sig"), Button("gone")),)),
+        Call("chat.postMessage", {"channel": "C1", "text": "Set it", "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "Set it"}},
+            {"type": "actions", "block_id": "row-0", "elements": [
+                {"type": "button", "text": {"type": "plain_text", "text": "Set my time zone", "emoji": True},
+                 "action_id": "start-0-0", "value": "tzC1_sig"}]},
+        ], **POST}),
+    ),
+    (
         "the same link in a private answer: the link itself",
         reply(Span("Yours"), buttons=((Button("Set my time zone", url=LINK, private_start="tzC1_sig"),),),
               reply_handle=f"ephemeral {URL}"),

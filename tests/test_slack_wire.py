@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+import msgspec
 import pytest
 
-from handlers.slack import MessageEvent, Workspace, command_text, message_event, plain_text, signature_ok
+from handlers.slack import MessageEvent, edit_event, Workspace, command_text, message_event, plain_text, signature_ok
 
 SECRET = b"8f742231b10e8888abcd99yyyzzz85a5"
 NOW = 1_784_563_200
@@ -105,3 +106,34 @@ def test_message_event(fields, answered, why):
         assert key == f"m:C1:{TS}", "keyed by the message: its app_mention twin is the same item"
         assert message.message_id == TS and message.sent_at == 1784563200.0
         assert message.thread_id == fields.get("thread_ts", "")
+
+
+EDITS = [
+    # (previous text, new text, edited, answered?, why)
+    ("sync at 15:30", "sync at 16:30", True, True, "the time changed"),
+    ("sync at 15:30", "sync soon", True, True, "the time is gone: our reply goes"),
+    ("sync soon", "sync at 16:30", True, True, "a time appeared"),
+    ("lunch?", "lunch!", True, False, "no time before or after"),
+    ("see https://x.io at 15:30", "see https://x.io at 15:30", False, False, "a link preview, not an edit"),
+]
+
+
+@pytest.mark.parametrize("before, after, edited, answered, why", EDITS, ids=[e[4] for e in EDITS])
+def test_edit_event(before, after, edited, answered, why):
+    original = {"user": "U1", "text": before, "ts": TS}
+    changed = {**original, "text": after, **({"edited": {"ts": "1784563300.000500"}} if edited else {})}
+    event = msgspec.convert({"type": "message", "subtype": "message_changed", "channel": "C1", "hidden": True,
+                             "ts": "1784563300.000600", "message": changed, "previous_message": original}, MessageEvent)
+    found = edit_event(event, WORKSPACE)
+    assert (found is not None) is answered, why
+    if found:
+        key, message = found
+        assert key == f"e:C1:{TS}:1784563300.000500", "each edit once, however often Slack delivers it"
+        assert (message.message_id, message.text, message.edited_at) == (TS, after, 1784563300.0005)
+
+
+def test_edits_of_bots_are_not_followed():
+    event = msgspec.convert({"type": "message", "subtype": "message_changed", "channel": "C1", "ts": "1.2",
+                             "message": {"user": "U0BOT", "bot_id": "B1", "text": "at 15:30", "ts": TS},
+                             "previous_message": {"user": "U0BOT", "text": "at 14:30", "ts": TS}}, MessageEvent)
+    assert edit_event(event, WORKSPACE) is None

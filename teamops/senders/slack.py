@@ -106,16 +106,19 @@ def _sections(text: str) -> list[dict]:
     return blocks
 
 
-def _button(button, row: int, column: int, private: bool) -> dict:
+def _button(button, row: int, column: int, private: bool) -> dict | None:
     element = {"type": "button", "text": {"type": "plain_text", "text": button.text[:BUTTON_TEXT_LIMIT], "emoji": True}}
-    if button.url and button.private_start and not private:
-        # The link is minted for one person and everyone here sees the button: a press brings
-        # whoever pressed it a link of their own, privately (handlers/slack.py, the core's /start).
+    if button.private_start and not (private and button.url):
+        # The link is minted for one person and everyone here sees the button (or the link was
+        # taken off it): a press brings whoever pressed it a link of their own, privately
+        # (handlers/slack.py hands it to the core's /start with the chat's signed code).
         element.update(action_id=f"start-{row}-{column}", value=button.private_start)
     elif button.url:
         element.update(action_id=f"link-{row}-{column}", url=button.url)
-    else:
+    elif button.data:
         element.update(action_id=f"press-{row}-{column}", value=button.data)
+    else:
+        return None  # nothing it could do: not shown
     return element
 
 
@@ -130,8 +133,9 @@ def _content(reply: Reply, private: bool) -> dict:
     if reply.buttons:
         blocks = _sections(text) if text else []
         for row, buttons in enumerate(reply.buttons):
-            elements = [_button(b, row, column, private) for column, b in enumerate(buttons)]
-            blocks.append({"type": "actions", "block_id": f"row-{row}", "elements": elements})
+            elements = [e for column, b in enumerate(buttons) if (e := _button(b, row, column, private))]
+            if elements:
+                blocks.append({"type": "actions", "block_id": f"row-{row}", "elements": elements})
         content["blocks"] = blocks
     return content
 

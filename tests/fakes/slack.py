@@ -96,6 +96,11 @@ class FakeSlack:
             time.sleep(0.05)
         raise AssertionError(f"timed out waiting for {count} {method} call(s); got {self.sent(method)}")
 
+    def posted_ts(self) -> list[str]:
+        """The ts of every message chat.postMessage created, in order."""
+        with self.lock:
+            return [c["answer"]["ts"] for c in self.calls if c["method"] == "chat.postMessage" and c["ok"]]
+
     def count(self, method: str) -> int:
         with self.lock:
             return sum(1 for c in self.calls if c["method"] == method)
@@ -148,7 +153,7 @@ class FakeSlack:
             if problem:
                 self.problems.append(problem)
             self.calls.append({"method": method, "http": http_method, "body": body, "status": status,
-                               "ok": bool((answer or {}).get("ok", False)), "at": time.monotonic()})
+                               "ok": bool((answer or {}).get("ok", False)), "answer": answer, "at": time.monotonic()})
         self._reply(request, status, headers, answer or {"ok": False, "error": "fake_error"})
 
     def _check_write(self, method: str, body: dict) -> str:
