@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_service import (  # noqa: E402  (the shared process, wrk and database helpers)
+from bench_service import (  # the shared process, wrk and database helpers
     GOAL_NO_TIME_RATIO,
     GOAL_WITH_TIME_RATIO,
     HOST,
@@ -236,7 +236,7 @@ class Wrk:
         if done.returncode != 0:
             raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
         result = WrkResult(done.stdout)
-        result.cpu_us = [(after - before) * 1e6 / max(result.requests, 1) for before, after in zip(cpu_before, cpu_after)]
+        result.cpu_us = [(after - before) * 1e6 / max(result.requests, 1) for before, after in zip(cpu_before, cpu_after, strict=True)]
         return result
 
 
@@ -327,12 +327,12 @@ def report(args, load: dict, calls: dict) -> bool:
     rows = []
     for platform in HOOKS:
         rps = median([r.rps for r in load[platform]])
-        ratio = median([n.rps / b.rps for b, n in zip(load["bare"], load[platform])])
+        ratio = median([n.rps / b.rps for b, n in zip(load["bare"], load[platform], strict=True)])
         cpu = median([r.cpu_us[0] for r in load[platform]])
         rows.append((f"{platform} webhook, no time", f"{rps:,.0f} req/s", f"bare {bare_rps:,.0f} req/s",
                      f"{ratio:.0%} of bare", f">= {GOAL_NO_TIME_RATIO:.0%}  {'ok' if ratio >= GOAL_NO_TIME_RATIO else 'MISSED'}",
                      f"{cpu:.0f} us"))
-    pair = median([s.rps / t.rps for t, s in zip(load["telegram"], load["slack"])])
+    pair = median([s.rps / t.rps for t, s in zip(load["telegram"], load["slack"], strict=True)])
     rows.append(("  slack / telegram, no time", "", "", f"{pair:.0%}", "", ""))
     for platform in HOOKS:
         run = load["with_time"][platform]
@@ -345,7 +345,7 @@ def report(args, load: dict, calls: dict) -> bool:
     rows.append(("  slack / telegram, with time", "", "", f"{slack_with.rps / telegram_with.rps:.0%}", "", ""))
     header = ("what", "measured", "baseline", "ratio", "goal", "server CPU/req")
     widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
-    line = lambda cells: "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()  # noqa: E731
+    line = lambda cells: "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
     print()
     print(f"Slack and Telegram webhooks, one app process: {os.cpu_count()} CPUs, wrk -t{args.threads} "
           f"-c{args.connections} -d{args.seconds:g}s, {args.rounds} bare/telegram/slack no-time rounds, then one "
