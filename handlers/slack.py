@@ -29,6 +29,7 @@ from teamops.events import (
     MemberLeft,
     Profile,
     ProfileChanged,
+    Quoted,
     to_doc,
 )
 from teamops.store import StorageError
@@ -291,6 +292,8 @@ def message_event(event: MessageEvent, workspace: Workspace) -> tuple[str, ChatM
 
     A message that mentions the bot arrives twice (`message` and `app_mention`, two event ids):
     both are keyed by the message itself, so it is answered once."""
+    if event.subtype == "message_changed":
+        return edit_event(event, workspace)
     if event.hidden or event.bot_id or event.subtype not in MESSAGE_SUBTYPES:
         return None  # bots (ourselves included), joins, deletions, edits (see below) and the like
     if not event.user or event.user == workspace.bot_user_id or not event.channel or not event.ts:
@@ -575,5 +578,21 @@ class SlackInteractive(_SlackEndpoint):
                 press_id=interaction.trigger_id, message_id=container.message_ts,
                 thread_id=container.thread_ts or origin.thread_ts,
                 reply_handle=handle("replace", interaction.response_url),
+            )
+        target = interaction.message
+        if interaction.type == "message_action" and interaction.callback_id == CONVERT_CALLBACK and target:
+            # "Convert for me": the core's conversion on demand of the message picked, read in its
+            # writer's zone, answered to the presser alone (chat.postEphemeral), even when muted.
+            quoted = Quoted(
+                message_id=target.ts,
+                text=plain_text(target.text).strip(),
+                sent_at=_seconds(target.ts),
+                user_id="" if target.bot_id else target.user,
+                user_name=_writer(target.user_profile),
+            )
+            return f"a:{interaction.trigger_id}", ChatMessage(
+                platform=PLATFORM, chat_id=channel, user_id=user.id, user_name=name, text="/time",
+                sent_at=time.time(), message_id=target.ts, thread_id=_thread(target, target.ts),
+                replied_to=quoted, reply_handle=f"private {user.id} {interaction.response_url}".rstrip(),
             )
         return None

@@ -16,14 +16,16 @@ import pytest
 from conftest import VERIFY_SECRET, app_env, http, wait_for
 from fakes.slack import (
     BOT_TOKEN,
+    DATE_TOKEN,
     BOT_USER,
     SIGNING_SECRET,
-    TEAM_ID,
     FakeSlack,
     command_form,
+    edit,
     envelope,
     message,
     press_form,
+    shortcut_form,
     signed_headers,
 )
 
@@ -103,6 +105,9 @@ def test_a_time_in_a_channel_gets_one_thread_reply_in_every_members_zone(slack, 
         assert f"*{local:%H:%M}*" in text, text
     assert "Los Angeles" in text and "Tokyo" in text and "Berlin" in text
     assert text.index("Los Angeles") < text.index("Tokyo"), "zones ordered by UTC offset"
+    # Every reader also sees the moment on their own clock: a date token for the very instant.
+    tokens = DATE_TOKEN.findall(text)
+    assert tokens and {int(unix) for unix, _, _ in tokens} == {int(moment.timestamp())}, text
     # Nobody set anything: the zones came from the profiles, kept with their source.
     stored = {u["user_id"]: (u.get("tz"), u["source"]) for u in db.users.find({"platform": "slack"})}
     assert stored[ANA] == (ZONES[ANA], "slack") and stored[CY] == (ZONES[CY], "slack")
@@ -213,7 +218,7 @@ def test_what_is_not_for_us_is_acknowledged_and_ignored(slack, slack_api, db):
     foreign = envelope(message("sync at 15:30", ANA, CHANNEL), team_id="T0SOMEONE9")
     assert slack.event(foreign).status == 200
     assert db.inbox.count_documents({}) == 0
-    assert f"from another workspace team=T0SOMEONE9" in slack.app.logs()
+    assert "from another workspace team=T0SOMEONE9" in slack.app.logs()
     # The same sort of message, written plainly, is answered: the filters above are what held it.
     slack.event(message("sync at 15:30", ANA, CHANNEL, name="Ana"))
     slack_api.wait_sent(1)
@@ -309,19 +314,35 @@ def test_a_button_press_replaces_the_question(slack, slack_api, db):
     assert db.users.find_one({"platform": "slack", "user_id": ANA})["tz"] == chosen
 
 
+def _link_claims(blocks):
+    from teamops import tokens
+
+    [link] = [e for block in blocks if block["type"] == "actions" for e in block["elements"]]
+    return tokens.check(VERIFY_SECRET, parse_qs(urlparse(link["url"]).query)["token"][0])
+
+
 def test_a_member_without_a_profile_zone_gets_a_link_of_their_own(slack, slack_api):
+    written = message("can we meet at 16:00?", GUEST, CHANNEL, name="Gil")
+    slack.event(written)
+    [private] = slack_api.wait_sent(1, "chat.postEphemeral")
+    assert private["user"] == GUEST and private["channel"] == CHANNEL and "thread_ts" not in private
+    claims = _link_claims(private["blocks"])
+    assert (claims.p, claims.u, claims.c) == ("slack", GUEST, CHANNEL)
+    time.sleep(0.5)
+    assert slack_api.sent() == [], "nothing public: the link is Gil's alone"
+
+
+def test_where_slack_refuses_the_private_answer_the_channel_gets_a_button_for_ones_own_link(slack, slack_api):
+    slack_api.fail_next("chat.postEphemeral", 200, retry_after=None, answer={"ok": False, "error": "user_not_in_channel"})
     slack.event(message("can we meet at 16:00?", GUEST, CHANNEL, name="Gil"))
     [prompt] = slack_api.wait_sent(1)
     [button] = [e for block in prompt["blocks"] if block["type"] == "actions" for e in block["elements"]]
     assert "url" not in button, "everyone sees this message: no personal link in it"
-    before = slack.press(button["value"], button["action_id"], user=GUEST, name="gil")
+    before = slack.press(button["value"], button["action_id"], user=BO, name="bo")
     private = slack_api.wait_sent(before + 1, "response_url")[before]
     assert private["response_type"] == "ephemeral" and private["replace_original"] is False
-    [link] = [e for block in private["blocks"] if block["type"] == "actions" for e in block["elements"]]
-    from teamops import tokens
-
-    claims = tokens.check(VERIFY_SECRET, parse_qs(urlparse(link["url"]).query)["token"][0])
-    assert (claims.p, claims.u, claims.c) == ("slack", GUEST, CHANNEL)
+    claims = _link_claims(private["blocks"])
+    assert (claims.u, claims.c) == (BO, CHANNEL), "whoever pressed it gets a link of their own"
 
 
 def test_joins_and_leaves_keep_the_channel_current(slack, slack_api, db):
@@ -402,8 +423,41 @@ def test_a_rate_limited_lookup_uses_what_is_stored(start_app, mongo_uri, slack_a
     # Bo is new: his profile lookup is rate-limited for a minute, and no second one goes out.
     slack_api.fail_next("users.info", 429, retry_after=60)
     slack.event(message("16:00 works for me", BO, CHANNEL, name="Bo"))
-    slack_api.wait_sent(3)
+    slack_api.wait_sent(1, "chat.postEphemeral")  # his zone unknown for now: his link, privately
     slack.event(message("or 16:30", BO, CHANNEL, name="Bo"))
     wait_for(lambda: db.inbox.count_documents({"state": "done"}) == 4, what="all four messages handled")
     assert slack_api.count("users.info") == 1, "no users.info call before its Retry-After is over"
 
+
+def test_an_edit_updates_our_reply_and_removing_the_time_deletes_it(slack, slack_api):
+    written = message("sync at 15:30", ANA, CHANNEL, name="Ana")
+    slack.event(written)
+    slack_api.wait_sent(1)
+    [ours] = slack_api.posted_ts()
+    changed = edit(written, "sync at 16:30")
+    for _ in range(2):  # Slack's retry of the same edit changes nothing more
+        assert slack.event(changed).status == 200
+    [update] = slack_api.wait_sent(1, "chat.update")
+    moment = _at("16:30", ZONES[ANA], datetime.now(timezone.utc))
+    assert update["ts"] == ours and f"*{moment.astimezone(ZoneInfo(ZONES[CY])):%H:%M}*" in update["text"]
+    assert f"<!date^{int(moment.timestamp())}^" in update["text"]
+    slack.event(edit(changed["message"], "sync later, no time yet"))
+    [deleted] = slack_api.wait_sent(1, "chat.delete")
+    assert deleted == {"channel": CHANNEL, "ts": ours}
+    time.sleep(1.0)
+    assert len(slack_api.sent()) == 1 and len(slack_api.sent("chat.update")) == 1
+
+
+def test_convert_for_me_answers_the_presser_alone_even_when_muted(slack, slack_api):
+    slack.command("/tz", "mute")
+    written = message("standup at 9:30", BO, CHANNEL, name="Bo")
+    slack.event(written)  # muted: no reply
+    url = slack_api.response_url("shortcut")
+    response = slack.post("/hooks/slack/interactive", shortcut_form(written, ANA, url), "application/x-www-form-urlencoded")
+    assert response.status == 200 and response.data == b""
+    [private] = slack_api.wait_sent(1, "chat.postEphemeral")
+    assert private["user"] == ANA and private["channel"] == CHANNEL
+    moment = _at("9:30", ZONES[BO], datetime.now(timezone.utc))
+    assert f"*{moment.astimezone(ZoneInfo(ZONES[ANA])):%H:%M}*" in private["text"], "read in Bo's zone, shown in Ana's"
+    time.sleep(1.0)
+    assert slack_api.sent() == [] and len(slack_api.sent("chat.postEphemeral")) == 1

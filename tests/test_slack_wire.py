@@ -124,7 +124,7 @@ def test_edit_event(before, after, edited, answered, why):
     changed = {**original, "text": after, **({"edited": {"ts": "1784563300.000500"}} if edited else {})}
     event = msgspec.convert({"type": "message", "subtype": "message_changed", "channel": "C1", "hidden": True,
                              "ts": "1784563300.000600", "message": changed, "previous_message": original}, MessageEvent)
-    found = edit_event(event, WORKSPACE)
+    found = message_event(event, WORKSPACE)
     assert (found is not None) is answered, why
     if found:
         key, message = found
