@@ -295,7 +295,7 @@ def message_event(event: MessageEvent, workspace: Workspace) -> tuple[str, ChatM
     if event.subtype == "message_changed":
         return edit_event(event, workspace)
     if event.hidden or event.bot_id or event.subtype not in MESSAGE_SUBTYPES:
-        return None  # bots (ourselves included), joins, deletions, edits (see below) and the like
+        return None  # bots (ourselves included), joins, deletions and the like
     if not event.user or event.user == workspace.bot_user_id or not event.channel or not event.ts:
         return None
     text = plain_text(event.text).strip()
@@ -319,7 +319,7 @@ def message_event(event: MessageEvent, workspace: Workspace) -> tuple[str, ChatM
 def profile_of(user: SlackUser) -> Profile:
     profile = user.profile or UserProfile()
     name = profile.display_name or profile.real_name or user.real_name or user.name
-    return Profile(tz=user.tz or None, name=name, bot=user.is_bot)
+    return Profile(tz=user.tz or None, name=name, bot=user.is_bot or user.deleted)  # a deactivated account counts for nobody
 
 
 def command_text(command: str, text: str) -> tuple[str, bool] | None:
