@@ -206,6 +206,9 @@ def signature_ok(secret: bytes, timestamp: str, signature: str, body: bytes, now
 
 
 _TOKEN = re.compile(r"<[^<>\n]*>")
+# mrkdwn italics, _like this_: the time engine reads "_" as part of a word, so "_sync at 15:30_"
+# would hide its time. Only underscores that open and close a run (not inside snake_case) go.
+_ITALIC = re.compile(r"(?<![\w_])_(?=[^\s_])([^\n_]*?[^\s_])_(?![\w_])")
 
 
 def plain_text(text: str) -> str:
@@ -214,9 +217,11 @@ def plain_text(text: str) -> str:
     Every <, > and & a person types arrives escaped (&lt; &gt; &amp;), so any <…> is one of Slack's
     own tokens: a mention <@U…>, a channel <#C…|name>, a link <https://…|label>, a date
     <!date^…|fallback>, <!here>. None of them is a time someone wrote; each is blanked (the text
-    keeps its length and lines), then the escapes are undone."""
+    keeps its length and lines). Italic marks are taken off, then the escapes are undone."""
     if "<" in text:
         text = _TOKEN.sub(lambda m: " " * len(m.group()), text)
+    if "_" in text:
+        text = _ITALIC.sub(lambda m: f" {m.group(1)} ", text)
     if "&" in text:
         text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return text

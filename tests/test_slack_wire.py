@@ -48,6 +48,8 @@ PLAIN = [
     ("<https://x.io/a|notes at 15:30> ok", " " * 31 + " ok", "a link with its label"),
     ("<!date^1784556000^{time}|14:00 UTC>", " " * 35, "a date token"),
     ("<#C0123|ops-15-30>\nnext", "                  \nnext", "a channel; lines kept"),
+    ("_sync at 15:30_ ok", " sync at 15:30  ok", "italics: the marks go, the words stay"),
+    ("deploy_at_15_30 and x_1", "deploy_at_15_30 and x_1", "snake_case is not italics"),
 ]
 
 
