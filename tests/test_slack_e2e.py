@@ -461,3 +461,25 @@ def test_convert_for_me_answers_the_presser_alone_even_when_muted(slack, slack_a
     assert f"*{moment.astimezone(ZoneInfo(ZONES[ANA])):%H:%M}*" in private["text"], "read in Bo's zone, shown in Ana's"
     time.sleep(1.0)
     assert slack_api.sent() == [] and len(slack_api.sent("chat.postEphemeral")) == 1
+
+
+def test_profiles_and_member_lists_are_read_again_after_a_day(slack, slack_api, db):
+    slack.event(message("sync at 15:30", ANA, CHANNEL, name="Ana"))
+    slack_api.wait_sent(1)
+    lookups = slack_api.count("users.info") + slack_api.count("users.list")
+    assert slack_api.count("conversations.members") == 1
+    # Bo moved; Slack's profile says so, but what we read is less than a day old: kept.
+    slack_api.users[BO]["tz"] = "America/Chicago"
+    slack.event(message("and 16:00", ANA, CHANNEL, name="Ana"))
+    assert "Los Angeles" in slack_api.wait_sent(2)[1]["text"]
+    # A day and a bit later both are read again, and the reply follows.
+    from datetime import timedelta
+
+    old = datetime.now(timezone.utc) - timedelta(days=1, minutes=5)
+    db.users.update_many({"platform": "slack"}, {"$set": {"profile_at": old}})
+    db.chats.update_one({"platform": "slack", "chat_id": CHANNEL}, {"$set": {"roster_at": old}})
+    slack.event(message("or 17:00", ANA, CHANNEL, name="Ana"))
+    third = slack_api.wait_sent(3)[2]["text"]
+    assert "Chicago" in third and "Los Angeles" not in third, third
+    assert slack_api.count("conversations.members") == 2
+    assert slack_api.count("users.info") + slack_api.count("users.list") > lookups
