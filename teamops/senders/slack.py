@@ -1,12 +1,14 @@
-"""Slack Web API sender: replies as mrkdwn (escaped) with Block Kit buttons, answers through a
-command's or a press's response_url, and the directory the core reads members' zones from
-(users.info / users.list, conversations.members), all over urllib3 off the event loop.
+"""Slack Web API sender: replies as mrkdwn (escaped) with Block Kit buttons and date tokens,
+private answers (chat.postEphemeral), edits of our replies (chat.update / chat.delete), answers
+through a command's or a press's response_url, and the directory the core reads members' zones
+from (users.info / users.list, conversations.members), all over urllib3 off the event loop.
 
 Slack answers most failures with HTTP 200 and {"ok": false, "error": "..."}. A 429 carries
 Retry-After and is honoured per method (Slack's limits are per method): no call of that method
 goes out before it passes. A send waits it out when it is short and goes back to the inbox when
 it is long; a lookup gives up and the core uses what the store has. 5xx and Slack's own transient
-errors are retried with backoff; any other error is final and the reply dropped (logged).
+errors are retried with backoff; any other error is final: the reply is dropped (logged), or, for
+a private answer, refused, so the worker sends its fallback.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ LAST_MOMENT = 253402300799  # 9999-12-31: past it a client cannot show the date;
 
 # ----------------------------------------------------------------------------- rendering (pure)
 class Call(msgspec.Struct, frozen=True):
-    """One request to Slack: a Web API method, or a POST to a response_url (`url`)."""
+    """One request to Slack: a Web API method, or (method "response_url") a POST to `url`. A
+    chat.postEphemeral may carry a response_url in `url` to fall back on."""
 
     method: str
     body: dict
