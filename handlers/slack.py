@@ -227,11 +227,13 @@ def plain_text(text: str) -> str:
     return text
 
 
-def has_time(text: str, sent_at: float) -> bool:
-    """The quick look: does the text hold a time at all (any zone)? See handlers/telegram.py."""
+def has_time(text: str, sent_at: float, unread_too: bool = False) -> bool:
+    """The quick look: does the text hold a time at all (any zone)? `unread_too`: or one the
+    rules may not read, for the language model to try (see handlers/telegram.py)."""
     if not mentions.might_mention_time(text):
-        return False
-    return bool(mentions.find_mentions(text, "UTC", datetime.fromtimestamp(sent_at, timezone.utc)))
+        return unread_too and mentions.might_hold_unread_time(text, [])
+    found = mentions.find_mentions(text, "UTC", datetime.fromtimestamp(sent_at, timezone.utc))
+    return bool(found) or (unread_too and mentions.might_hold_unread_time(text, found))
 
 
 def _seconds(ts: str) -> float:
@@ -253,17 +255,17 @@ def _writer(profile: UserProfile | None) -> str:
     return profile.display_name or profile.real_name or profile.first_name
 
 
-def worth_reading(text: str, sent_at: float) -> bool:
+def worth_reading(text: str, sent_at: float, unread_too: bool = False) -> bool:
     if text.startswith("/"):
         return commands.split(text) is not None
-    return has_time(text, sent_at) or bool(relocation.place_phrase(text))
+    return has_time(text, sent_at, unread_too) or bool(relocation.place_phrase(text))
 
 
 def _thread(message, ts: str) -> str:
     return message.thread_ts if message.thread_ts and message.thread_ts != ts else ""
 
 
-def edit_event(event: MessageEvent, workspace: Workspace) -> tuple[str, ChatMessage] | None:
+def edit_event(event: MessageEvent, workspace: Workspace, unread_too: bool = False) -> tuple[str, ChatMessage] | None:
     """A person's edit of a message: the same message with its new text, for our reply to follow.
     Sent on when the text held a time before or holds one now; link previews and other changes
     that leave the text as it was are not edits."""
@@ -274,7 +276,7 @@ def edit_event(event: MessageEvent, workspace: Workspace) -> tuple[str, ChatMess
         return None
     text, was = plain_text(changed.text).strip(), plain_text(before.text).strip()
     sent_at = _seconds(changed.ts)
-    if text.startswith("/") or not (worth_reading(text, sent_at) or worth_reading(was, sent_at)):
+    if text.startswith("/") or not (worth_reading(text, sent_at, unread_too) or worth_reading(was, sent_at, unread_too)):
         return None
     edited = (changed.edited or Edited()).ts or event.ts
     message = ChatMessage(
@@ -292,20 +294,21 @@ def edit_event(event: MessageEvent, workspace: Workspace) -> tuple[str, ChatMess
     return f"e:{event.channel}:{changed.ts}:{edited}", message
 
 
-def message_event(event: MessageEvent, workspace: Workspace) -> tuple[str, ChatMessage] | None:
+def message_event(event: MessageEvent, workspace: Workspace, unread_too: bool = False) -> tuple[str, ChatMessage] | None:
     """The inbox key and the platform-neutral message, or None when there is nothing for us.
+    `unread_too`: a time the rules may not read is for us too (the language model is configured).
 
     A message that mentions the bot arrives twice (`message` and `app_mention`, two event ids):
     both are keyed by the message itself, so it is answered once."""
     if event.subtype == "message_changed":
-        return edit_event(event, workspace)
+        return edit_event(event, workspace, unread_too)
     if event.hidden or event.bot_id or event.subtype not in MESSAGE_SUBTYPES:
         return None  # bots (ourselves included), joins, deletions and the like
     if not event.user or event.user == workspace.bot_user_id or not event.channel or not event.ts:
         return None
     text = plain_text(event.text).strip()
     sent_at = _seconds(event.ts)
-    if not text or not worth_reading(text, sent_at):
+    if not text or not worth_reading(text, sent_at, unread_too):
         return None
     message = ChatMessage(
         platform=PLATFORM,
@@ -412,6 +415,7 @@ class SlackEvents(_SlackEndpoint):
     def __init__(self, config, store, worker, workspace: Workspace, sightings):
         super().__init__(config, store, worker, workspace)
         self.sightings = sightings
+        self.unread_too = config.model_enabled
         self._zones_seen: dict[str, str | None] = {}  # user -> last profile zone queued, this process
 
     async def on_post(self, req, resp):
@@ -456,7 +460,7 @@ class SlackEvents(_SlackEndpoint):
     def _to_event(self, envelope: Envelope, event):
         """(inbox key, platform-neutral event) or None when there is nothing for us."""
         if isinstance(event, MessageEvent):
-            return message_event(event, self.workspace)
+            return message_event(event, self.workspace, self.unread_too)
         event_id = envelope.event_id or f"{event.type}:{time.time_ns()}"
         if isinstance(event, Membership):
             if event.user == self.workspace.bot_user_id:

@@ -323,8 +323,9 @@ class ModelReader:
         return replies
 
     async def _times(self, assistant, msg: ChatMessage):
+        # Through the directory and with the chat's member list, as for the times the rules read.
         user, chat = await asyncio.gather(
-            self.store.user(msg.platform, msg.user_id), self.store.chat(msg.platform, msg.chat_id)
+            assistant.directory.user(msg.platform, msg.user_id), assistant.chat(msg.platform, msg.chat_id)
         )
         sender_tz = (user or {}).get("tz")
         if chat.get("muted") or sender_tz is None:
@@ -357,7 +358,7 @@ class ModelReader:
         if tz is None:
             return [], source, 0, Counter({why: 1}) if why != "nothing" else Counter()
         if event.kind == "move":
-            user = await self.store.user(msg.platform, msg.user_id)
+            user = await assistant.directory.user(msg.platform, msg.user_id)
             replies = await assistant.relocation_offer(msg, tz, (user or {}).get("tz"), key)
         else:
             buttons = ((Button(text=f"Yes, {tz}", data=f"tz:{msg.user_id}:{tz}"),),)

@@ -483,3 +483,24 @@ def test_profiles_and_member_lists_are_read_again_after_a_day(slack, slack_api, 
     assert "Chicago" in third and "Los Angeles" not in third, third
     assert slack_api.count("conversations.members") == 2
     assert slack_api.count("users.info") + slack_api.count("users.list") > lookups
+
+
+def test_a_time_only_the_language_model_reads_is_answered_in_the_thread(start_app, mongo_uri, slack_api):
+    from fakes.together import FakeTogether
+
+    together = FakeTogether()
+    together.answers["nos vemos tres y media"] = {
+        "times": [{"span": "tres y media", "time": "15:30", "end": None, "day": None, "zone": None, "zone_span": None}]}
+    try:
+        env = slack_env(mongo_uri, slack_api, TOGETHER_API_KEY="test-key", TOGETHER_API_BASE=together.base,
+                        TOGETHER_MODEL="fake/small", MODEL_TIMEOUT_SECONDS=1, MODEL_BUDGET_SECONDS=2)
+        slack = Slack(start_app(env), slack_api)
+        written = message("nos vemos tres y media", ANA, CHANNEL, name="Ana")
+        slack.event(written)
+        [reply] = slack_api.wait_sent(1, timeout=15)
+        assert reply["thread_ts"] == written["ts"]
+        assert "\u2248 read \u201ctres y media\u201d as 15:30" in reply["text"] and "Tokyo" in reply["text"], reply["text"]
+        [call] = together.calls
+        assert call["body"]["messages"][1] == {"role": "user", "content": "nos vemos tres y media"}
+    finally:
+        together.close()
