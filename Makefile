@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test chromium bench clean
+.PHONY: run test lint chromium bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: $(VENV)/.installed chromium
+# The lint runs first, so an unused import or an undefined name fails CI as a failing test does.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+test: lint chromium
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed

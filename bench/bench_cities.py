@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from teamops import cities  # noqa: E402
+from teamops import cities
 
 # What people type into the picker, keystroke by keystroke: 1-3 letter prefixes are the worst
 # case (many matches); then longer prefixes, other scripts, accents, and typos that match nothing.
@@ -84,7 +84,7 @@ def main() -> None:
         base = summary(timed(baseline, queries, 3))
         print(f"{label:24}{ours[0]:>10.3f}{ours[1]:>10.3f}{base[0]:>17.3f}{base[1]:>14.3f}"
               f"{base[0] / ours[0]:>18.0f}x")
-    slowest = sorted(zip(timed(cities.search, QUERIES, ROUNDS), QUERIES), reverse=True)[:5]
+    slowest = sorted(zip(timed(cities.search, QUERIES, ROUNDS), QUERIES, strict=True), reverse=True)[:5]
     print("\nslowest: " + ", ".join(f"{q!r} {s * 1000:.2f} ms" for s, q in slowest))
 
 

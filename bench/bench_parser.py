@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from teamops.mentions import find_mentions, might_mention_time  # noqa: E402
+from teamops.mentions import find_mentions, might_mention_time
 
 NO_TIME = [
     "ok sounds good",

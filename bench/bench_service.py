@@ -294,7 +294,7 @@ class Wrk:
         if done.returncode != 0:
             raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
         result = WrkResult(done.stdout)
-        result.cpu_us = [(after - before) * 1e6 / max(result.requests, 1) for before, after in zip(cpu_before, cpu_after)]
+        result.cpu_us = [(after - before) * 1e6 / max(result.requests, 1) for before, after in zip(cpu_before, cpu_after, strict=True)]
         return result
 
 
@@ -513,7 +513,7 @@ def report(args, cold: dict, embedded: dict | None, load: dict, telegram_request
     bare_rps = median([r.rps for r in load["bare"]])
     no_time_rps = median([r.rps for r in load["no_time"]])
     # Each no-time run against the bare run just before it; the median of those ratios.
-    no_time_ratio = median([n.rps / b.rps for b, n in zip(load["bare"], load["no_time"])])
+    no_time_ratio = median([n.rps / b.rps for b, n in zip(load["bare"], load["no_time"], strict=True)])
     rows.append(("webhook, no time", f"{no_time_rps:,.0f} req/s", f"bare {bare_rps:,.0f} req/s",
                  f"{no_time_ratio:.0%} of bare", f">= {GOAL_NO_TIME_RATIO:.0%}  {verdict(no_time_ratio >= GOAL_NO_TIME_RATIO)}"))
     # Server CPU per answered request hardly moves with what else the machine is running.
@@ -535,7 +535,7 @@ def report(args, cold: dict, embedded: dict | None, load: dict, telegram_request
 
     header = ("what", "measured", "baseline", "ratio", "goal")
     widths = [max(len(row[i]) for row in rows + [header]) for i in range(5)]
-    line = lambda cells: "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()  # noqa: E731
+    line = lambda cells: "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
     print()
     print(f"Team Ops Assistant service benchmark: {os.cpu_count()} CPUs, wrk -t{args.threads} -c{args.connections} "
           f"-d{args.seconds:g}s ({args.rounds} bare/no-time pairs, then 1 with-time run), cold start median of "

@@ -221,7 +221,7 @@ def _build_index() -> _Index:
     name_segments: list[str] = []
     ascii_segments: list[str] = []
     other_segments: list[str] = []
-    for name, alts in zip(names, alternates):
+    for name, alts in zip(names, alternates, strict=True):
         # "rio de janeiro" -> "\x1erio \x1fde \x1fjaneiro": a word prefix is "\x1f" + query.
         name_segments.append(_CITY + _WORD + name.replace(" ", " " + _WORD))
         unique = dict.fromkeys(alts.split(_WORD))

@@ -14,7 +14,7 @@ def test_concurrent_inbox_writes_are_each_answered_and_deduplicated(mongo_uri):
         # 300 deliveries of 100 distinct events, all at once: each event is fresh exactly once.
         ids = [str(n % 100) for n in range(300)]
         results = await asyncio.gather(*(store.inbox_put("telegram", event_id, {"n": event_id}) for event_id in ids))
-        fresh = [event_id for event_id, item in zip(ids, results) if item is not None]
+        fresh = [event_id for event_id, item in zip(ids, results, strict=True) if item is not None]
         backlog = await store.inbox_backlog()
         again = await store.inbox_put("telegram", "7", {})
         await store.close()

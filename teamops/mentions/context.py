@@ -142,9 +142,8 @@ def day_part(P, scan: str, start: int, end: int) -> str | None:
     if after and after.group("part") and _AFTER_GAP.match(scan, end, after.start()):
         return P.L.day_parts[" ".join(after.group("part").lower().split())]
     window_start = max(0, start - 40)
-    last = None
-    for last in P.day_part.finditer(scan, window_start, start):
-        pass
+    before = list(P.day_part.finditer(scan, window_start, start))
+    last = before[-1] if before else None
     if last is not None and last.group("part") and P.before_gap.match(scan, last.end(), start):
         return P.L.day_parts[" ".join(last.group("part").lower().split())]
     return None

@@ -196,7 +196,7 @@ def find_mentions(text: str, tz: str, now: datetime, chat_zones: Sequence[str] =
     scan = mask(text)
     starts: list[tuple[int, str | None]] = [(s, None) for s in digit_starts(scan)]
     vocabulary = _vocabulary()
-    numbers, alone, first_words = vocabulary[0], vocabulary[5], vocabulary[6]
+    numbers, first_words = vocabulary[0], vocabulary[6]
     lower = scan.lower()
     words = lower.split()  # the quick sets hold each word also with the punctuation glued after it
     if "-" in lower:

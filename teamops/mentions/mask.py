@@ -73,4 +73,4 @@ def _mask_replies(text: str) -> str:
             ours[index] = True  # the header above a block of our lines ("15:30 🇩🇪 Berlin, Wed 2 Jul")
     for index, note in enumerate(notes):
         ours[index] = ours[index] or note
-    return "\n".join(" " * len(line) if mine else line for line, mine in zip(lines, ours))
+    return "\n".join(" " * len(line) if mine else line for line, mine in zip(lines, ours, strict=True))

@@ -32,7 +32,7 @@ class _LazyPattern:
 class Patterns:
     def __init__(self):
         L = self.L = merged()
-        I = re.I  # every pattern below is compiled on its first use (_LazyPattern)
+        I = re.I  # noqa: E741 (reads as the flag it is)  every pattern below is compiled on its first use (_LazyPattern)
         self.zone_phrases = {" ".join(k.lower().split()): v for k, v in L.zone_phrases.items()}
         cities = alt(L.city_hints)
         self.zone_after = _LazyPattern(

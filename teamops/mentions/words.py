@@ -285,7 +285,7 @@ def vocabulary():
         for phrase in lang.clock_phrases:
             tokens = phrase.template.split()
             leading = True
-            for index, token in enumerate(tokens):
+            for token in tokens:
                 if "{" in token:
                     leading = False
                     continue
