@@ -37,8 +37,11 @@ class Lifecycle:
     Nothing here delays the first response: /health answers while indexes are still being made.
     """
 
-    def __init__(self, store: Store, worker: Worker, prepare, after_stop=None, discover=None, warm=None):
+    def __init__(self, store: Store, worker: Worker, prepare, after_stop=None, discover=None, warm=None,
+                 scheduled=None):
         self.store = store
+        self.scheduled = scheduled  # work on the assistant's own schedule (clock-change notices)
+        self._scheduler: asyncio.Task | None = None
         self.warm = warm  # loads data ahead of its first use; nothing waits for it
         self.worker = worker
         self.prepare = prepare
@@ -63,12 +66,17 @@ class Lifecycle:
         else:
             await make_indexes(self.store)
         self.worker.start()
+        if self.scheduled is not None:
+            self._scheduler = asyncio.create_task(self.scheduled())
         self.running = True
 
     async def process_shutdown(self, scope, event):
         if self._boot is not None:
             self._boot.cancel()
         self.running = False
+        if self._scheduler is not None:  # lets go of its lease: another instance takes over at once
+            self._scheduler.cancel()
+            await asyncio.gather(self._scheduler, return_exceptions=True)
         await self.worker.stop()
         await self.store.close()
         if self.after_stop is not None:
@@ -191,7 +199,9 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
             else:
                 log.warning("slack auth.test failed; events are not filtered by workspace unless SLACK_TEAM_ID is set")
 
-    lifecycle = Lifecycle(store, worker, prepare, after_stop, discover, warm)
+    from teamops.notices import NoticeScheduler
+
+    lifecycle = Lifecycle(store, worker, prepare, after_stop, discover, warm, NoticeScheduler(store, config).run)
     app = falcon.asgi.App(middleware=[lifecycle])
     handlers.use_msgspec(app)
     handlers.install_error_handlers(app)

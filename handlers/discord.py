@@ -36,7 +36,7 @@ SLASH, MESSAGE_COMMAND = 1, 3
 BOT_DM = 1
 
 # Answers only the asker needs are private. The deferral must choose before the core has spoken.
-PRIVATE_COMMANDS = frozenset({"tz", "forget", "help", wire.CONVERT_COMMAND})
+PRIVATE_COMMANDS = frozenset({"tz", "forget", "help", "hours", wire.CONVERT_COMMAND})
 
 NOT_SUPPORTED = "Sorry, I can't do that one. Try /help."
 NOT_SAVED = "I couldn't save that just now. Please try again in a minute."
@@ -163,7 +163,15 @@ def command_text(data: Data) -> str | None:
             return "/zones"
         if sub.name in ("add", "remove"):
             return f"/zones {sub.name} {_options(sub.options).get('zone', '')}".strip()
+        if sub.name == "unlearn":
+            return "/zones unlearn"
         return None
+    if name == "hours":
+        return f"/hours {values.get('hours', '')}".strip()
+    if name == "overlap":
+        return f"/overlap {values.get('duration', '')} {values.get('days', '')}".strip()
+    if name == "notices":
+        return f"/notices {values.get('state', '')}".strip()
     if name in ("mute", "unmute", "forget", "help"):
         return f"/{name}"
     return None

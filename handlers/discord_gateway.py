@@ -23,8 +23,8 @@ from datetime import datetime, timezone
 
 import msgspec
 
-from teamops import mentions, relocation
-from teamops.events import ChatGone, ChatMessage, MemberLeft, to_doc
+from teamops import commands, mentions, relocation
+from teamops.events import ChatGone, ChatMessage, MemberLeft, NotATime, to_doc
 from teamops.senders.discord import snowflake_time
 from teamops.store import StorageError
 
@@ -35,7 +35,11 @@ PLATFORM = "discord"
 # Intents (Discord's bit numbers). MESSAGE_CONTENT and GUILD_MEMBERS are privileged: each must be
 # switched on for the bot in the Developer Portal (README, "Discord Gateway").
 GUILDS, GUILD_MEMBERS, GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT = 1 << 0, 1 << 1, 1 << 9, 1 << 12, 1 << 15
-INTENTS = GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES | MESSAGE_CONTENT
+# Reactions (not privileged): a ❌ on one of our conversions says "not a time".
+GUILD_MESSAGE_REACTIONS, DIRECT_MESSAGE_REACTIONS = 1 << 10, 1 << 13
+INTENTS = (GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES | MESSAGE_CONTENT | GUILD_MESSAGE_REACTIONS
+           | DIRECT_MESSAGE_REACTIONS)
+NOT_A_TIME_EMOJI = "\u274c"  # ❌
 DISALLOWED_INTENTS, AUTHENTICATION_FAILED = 4014, 4004
 
 PERSON_MESSAGE_TYPES = (0, 19)  # DEFAULT and REPLY; the rest are joins, pins, boosts …
@@ -83,6 +87,31 @@ class Message(msgspec.Struct):
     type: int = 0
     webhook_id: str | None = None
     edited_timestamp: str | None = None
+    referenced_message: "Replied | None" = None  # the message this one replies to
+
+
+class Replied(msgspec.Struct):
+    id: str
+
+
+class Emoji(msgspec.Struct):
+    name: str | None = None
+    id: str | None = None
+
+
+class ReactionMember(msgspec.Struct):
+    user: Author | None = None
+
+
+class ReactionAdd(msgspec.Struct):
+    """MESSAGE_REACTION_ADD: someone reacted to a message."""
+
+    user_id: str
+    channel_id: str
+    message_id: str
+    emoji: Emoji
+    guild_id: str = ""
+    member: ReactionMember | None = None
 
 
 class MemberRemove(msgspec.Struct):
@@ -96,7 +125,7 @@ class GuildDelete(msgspec.Struct):
 
 
 _MESSAGE_EVENTS = ("MESSAGE_CREATE", "MESSAGE_UPDATE")
-HANDLED = frozenset(_MESSAGE_EVENTS + ("GUILD_MEMBER_REMOVE", "GUILD_DELETE"))
+HANDLED = frozenset(_MESSAGE_EVENTS + ("GUILD_MEMBER_REMOVE", "GUILD_DELETE", "MESSAGE_REACTION_ADD"))
 
 
 def _stamp(text: str | None) -> float:
@@ -120,6 +149,11 @@ def read(name: str, payload) -> tuple[str, object] | None:
             return None
         if message.content.startswith("/"):
             return None  # Discord's commands are interactions (handlers/discord.py); this is just text
+        if (name == "MESSAGE_CREATE" and message.referenced_message is not None
+                and commands.says_not_a_time(message.content)):
+            # "not a time" answering a message: one of our conversions, if the reply store says so.
+            return f"{message.id}:not-a-time", NotATime(platform=PLATFORM, chat_id=message.channel_id,
+                                                        user_id=author.id, reply_id=message.referenced_message.id)
         edited_at = 0.0
         event_id = message.id
         if name == "MESSAGE_UPDATE":
@@ -140,6 +174,14 @@ def read(name: str, payload) -> tuple[str, object] | None:
             edited_at=edited_at,
             space_id=message.guild_id,
         )
+    if name == "MESSAGE_REACTION_ADD":
+        reaction = msgspec.convert(payload, ReactionAdd)
+        person = reaction.member.user if reaction.member is not None else None
+        if reaction.emoji.name != NOT_A_TIME_EMOJI or (person is not None and person.bot):
+            return None
+        return (f"react:{reaction.message_id}:{reaction.user_id}",
+                NotATime(platform=PLATFORM, chat_id=reaction.channel_id, user_id=reaction.user_id,
+                         reply_id=reaction.message_id))
     if name == "GUILD_MEMBER_REMOVE":
         removed = msgspec.convert(payload, MemberRemove)
         # Leaving twice is the same as leaving once, so every removal is its own item.

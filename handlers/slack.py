@@ -22,6 +22,7 @@ import msgspec
 from handlers import bad_request, decode_error, read_body
 from teamops import commands, mentions, relocation
 from teamops.events import (
+    NotATime,
     ButtonPress,
     ChatGone,
     ChatMessage,
@@ -118,6 +119,25 @@ class UserChange(msgspec.Struct):
     user: SlackUser
 
 
+class ReactedItem(msgspec.Struct):
+    type: str = ""
+    channel: str = ""
+    ts: str = ""
+
+
+class ReactionAdded(msgspec.Struct):
+    """reaction_added (scope reactions:read): a ❌ ("x") on one of our conversions is "not a time"."""
+
+    type: str
+    user: str = ""
+    reaction: str = ""
+    item: ReactedItem = msgspec.field(default_factory=ReactedItem)
+    item_user: str = ""
+
+
+NOT_A_TIME_REACTIONS = ("x", "heavy_multiplication_x")  # ❌, ✖️
+
+
 class Envelope(msgspec.Struct):
     type: str
     challenge: str = ""
@@ -179,6 +199,7 @@ _EVENT_TYPES = {
     "channel_left": msgspec.json.Decoder(ChannelLeft).decode,
     "group_left": msgspec.json.Decoder(ChannelLeft).decode,
     "user_change": msgspec.json.Decoder(UserChange).decode,
+    "reaction_added": msgspec.json.Decoder(ReactionAdded).decode,
 }
 
 
@@ -307,6 +328,10 @@ def message_event(event: MessageEvent, workspace: Workspace, unread_too: bool = 
     if not event.user or event.user == workspace.bot_user_id or not event.channel or not event.ts:
         return None
     text = plain_text(event.text).strip()
+    if event.thread_ts and event.thread_ts != event.ts and commands.says_not_a_time(text):
+        # "not a time" in the thread of a message we answered: our reply there is what it means.
+        return f"n:{event.channel}:{event.ts}", NotATime(platform=PLATFORM, chat_id=event.channel, user_id=event.user,
+                                                       about=event.thread_ts)
     sent_at = _seconds(event.ts)
     if not text or not worth_reading(text, sent_at, unread_too):
         return None
@@ -346,8 +371,8 @@ def command_text(command: str, text: str) -> tuple[str, bool] | None:
         if verb.lower() in commands.SUBCOMMANDS:
             return f"/{verb.lower()} {rest}".strip(), False
         return f"/tz {args}".strip(), False
-    if name == "zones":
-        return f"/zones {args}".strip(), False
+    if name in ("zones", "hours", "overlap"):
+        return f"/{name} {args}".strip(), False
     return None
 
 
@@ -469,6 +494,13 @@ class SlackEvents(_SlackEndpoint):
             return event_id, kind(platform=PLATFORM, chat_id=event.channel, user_id=event.user)
         if isinstance(event, ChannelLeft):
             return event_id, ChatGone(platform=PLATFORM, chat_id=event.channel)
+        if isinstance(event, ReactionAdded):
+            item = event.item
+            ours = bool(self.workspace.bot_user_id) and event.item_user == self.workspace.bot_user_id
+            if (event.reaction.split("::")[0] not in NOT_A_TIME_REACTIONS or item.type != "message" or not ours
+                    or not item.channel or not item.ts or event.user == self.workspace.bot_user_id):
+                return None
+            return event_id, NotATime(platform=PLATFORM, chat_id=item.channel, user_id=event.user, reply_id=item.ts)
         if isinstance(event, UserChange):
             # Profile edits are mostly status changes: only a zone not seen before is worth a write.
             user = event.user

@@ -18,7 +18,7 @@ import msgspec
 from handlers import decode_error, read_body
 from teamops import commands, mentions, relocation
 from teamops.store import StorageError
-from teamops.events import ButtonPress, ChatGone, ChatMessage, MemberLeft, Quoted, to_doc
+from teamops.events import ButtonPress, ChatGone, ChatMessage, MemberLeft, NotATime, Quoted, to_doc
 
 log = logging.getLogger("teamops.telegram")
 
@@ -69,9 +69,27 @@ class ChatMemberUpdated(msgspec.Struct):
     new_chat_member: ChatMember
 
 
+class ReactionType(msgspec.Struct):
+    type: str
+    emoji: str = ""
+
+
+class MessageReactionUpdated(msgspec.Struct):
+    """A person's reactions to a message changed (sent to bots that are administrators of the
+    chat, when `message_reaction` is among the webhook's allowed_updates)."""
+
+    chat: Chat
+    message_id: int
+    date: int
+    user: User | None = None
+    new_reaction: list[ReactionType] = []
+    old_reaction: list[ReactionType] = []
+
+
 class Update(msgspec.Struct):
     update_id: int
     message: Message | None = None
+    message_reaction: MessageReactionUpdated | None = None
     edited_message: Message | None = None
     callback_query: CallbackQuery | None = None
     chat_member: ChatMemberUpdated | None = None
@@ -139,12 +157,28 @@ def _edit(message: Message):
     )
 
 
-def to_event(update: Update, bot_username: str = "", unread_too: bool = False):
+NOT_A_TIME_EMOJI = "\u274c"  # ❌
+
+
+def _not_a_time(reaction: MessageReactionUpdated):
+    """A ❌ newly added by a person: maybe on one of our conversions (the worker looks it up)."""
+    if reaction.user is None or reaction.user.is_bot:
+        return None
+    old = {r.emoji for r in reaction.old_reaction}
+    if not any(r.type == "emoji" and r.emoji == NOT_A_TIME_EMOJI and r.emoji not in old for r in reaction.new_reaction):
+        return None
+    return NotATime(platform=PLATFORM, chat_id=str(reaction.chat.id), user_id=str(reaction.user.id),
+                    reply_id=str(reaction.message_id))
+
+
+def to_event(update: Update, bot_username: str = "", unread_too: bool = False, bot_id: str = ""):
     """The platform-neutral event in this update, or None when there is nothing for us.
     `unread_too`: a message that may hold a time the rules cannot read is for us too (the
-    language model is configured)."""
+    language model is configured). `bot_id`: our bot's user id, to know an answer to our reply."""
     if update.edited_message is not None:
         return _edit(update.edited_message)
+    if update.message_reaction is not None:
+        return _not_a_time(update.message_reaction)
     message = update.message
     if message is not None:
         chat_id = str(message.chat.id)
@@ -156,6 +190,10 @@ def to_event(update: Update, bot_username: str = "", unread_too: bool = False):
         text = message.text or message.caption
         if not text:
             return None
+        ours = message.reply_to_message
+        if (ours is not None and ours.from_ is not None and bot_id and str(ours.from_.id) == bot_id
+                and commands.says_not_a_time(text)):
+            return NotATime(platform=PLATFORM, chat_id=chat_id, user_id=str(sender.id), reply_id=str(ours.message_id))
         command = text.startswith("/")
         if command:
             if commands.split(text, bot_username) is None:
@@ -207,6 +245,7 @@ class TelegramWebhook:
         self.secret = config.telegram_webhook_secret.encode()
         self.configured = config.telegram_enabled
         self.bot_username = config.telegram_bot_username
+        self.bot_id = config.telegram_bot_token.partition(":")[0]  # a bot token starts with the bot's user id
         self.unread_too = config.model_enabled
         self.max_body = config.max_body_bytes
         self.store = store
@@ -225,7 +264,7 @@ class TelegramWebhook:
             update = _decode(body)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise decode_error(exc) from None
-        event = to_event(update, self.bot_username, self.unread_too)
+        event = to_event(update, self.bot_username, self.unread_too, self.bot_id)
         resp.media = {"ok": True}
         if event is None:
             self._note_sender(update, resp)

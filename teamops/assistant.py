@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import time
 from datetime import datetime, timezone
 
 import msgspec
 
-from teamops import commands, logs, mentions, relocation, tokens, wording
+from teamops import commands, logs, mentions, relocation, tokens, wording, working_hours
 from teamops.config import Config
 from teamops.directory import Directory
 from teamops.events import (
@@ -21,10 +22,12 @@ from teamops.events import (
     ButtonPress,
     ChatGone,
     ChatMessage,
+    ClockNotice,
     Event,
     MemberJoined,
     MemberLeft,
     ModelReading,
+    NotATime,
     ProfileChanged,
     Reply,
     ZoneVerified,
@@ -49,6 +52,15 @@ class Later(Exception):
         super().__init__(reason)
         self.seconds = seconds
         self.reason = reason
+
+
+_DIGITS = re.compile(r"\d")
+
+
+def shape_of(mention_text: str) -> str:
+    """A time phrase with its digits abstracted ("v2.30" -> "v#.##"): what "not a time" teaches a
+    chat, so the same false trigger with other numbers stays silent there too."""
+    return _DIGITS.sub("#", " ".join(mention_text.lower().split()))[:60]
 
 
 def _digest(body) -> str:
@@ -81,7 +93,8 @@ class MemberSightings:
         try:
             user = await self.store.user(platform, user_id)
             # Members without a zone are recorded too: when they set one later, it reaches this chat.
-            await self.store.touch_member(platform, chat_id, user_id, name, (user or {}).get("tz"), space_id)
+            await self.store.touch_member(platform, chat_id, user_id, name, (user or {}).get("tz"), space_id,
+                                          (user or {}).get("hours"))
         except Exception as exc:  # best effort: the next message with a time registers them anyway
             self._seen.pop(key, None)
             log.warning("noting a member failed: %s", type(exc).__name__)
@@ -114,6 +127,12 @@ class Assistant:
             if commands.is_command(event.text):
                 return await commands.run(self, event, key)
             return await self.on_message(event, key)
+        if isinstance(event, NotATime):
+            return await self.on_not_a_time(event)
+        if isinstance(event, ClockNotice):
+            from teamops import notices
+
+            return await notices.answer(self, event)
         if isinstance(event, ModelReading):
             return await self.reader.answer(self, event, key) if self.reader is not None else []
         if isinstance(event, ZoneVerified):
@@ -224,14 +243,16 @@ class Assistant:
         if not found:
             return await self.on_relocation(msg, place, sender_tz, key) if place else []
         member = (chat.get("members") or {}).get(msg.user_id)
+        hours = (user or {}).get("hours")
         if (member is None or member.get("tz") != sender_tz or member.get("name") != msg.user_name
-                or chat.get("space_id", "") != msg.space_id):
-            await self.store.touch_member(msg.platform, msg.chat_id, msg.user_id, msg.user_name, sender_tz, msg.space_id)
+                or chat.get("space_id", "") != msg.space_id or (hours and member.get("hours") != hours)):
+            await self.store.touch_member(msg.platform, msg.chat_id, msg.user_id, msg.user_name, sender_tz, msg.space_id,
+                                          hours)
         if chat.get("muted"):
             return []
         chat = await self.directory.roster(msg.platform, chat)
         body = self._conversion(msg, found, sender_tz, chat)
-        replies = await self._answer(msg, key, body, again) if body else []
+        replies = await self._answer(msg, key, body, again, found) if body else []
         if sender_tz is None and await self.store.claim_prompt(
             msg.platform, msg.chat_id, msg.user_id, "verify", PROMPT_EVERY_SECONDS, key
         ):
@@ -256,6 +277,9 @@ class Assistant:
     def _mentions(self, msg: ChatMessage, sender_tz: str | None, chat: dict) -> list:
         sent_at = datetime.fromtimestamp(msg.sent_at, timezone.utc)
         found = mentions.find_mentions(msg.text, sender_tz or "UTC", sent_at, self.chat_zones(chat))
+        learned = chat.get("not_times")
+        if learned:  # shapes this chat said are no times ("not a time"): silent on them here
+            found = [m for m in found if shape_of(m.text) not in learned]
         # A message listing dozens of times is a schedule dump, not a question: answer the first few.
         return found[:MAX_MENTIONS]
 
@@ -268,13 +292,15 @@ class Assistant:
             return ()
         time_format = chat.get("time_format") or wording.format_of(found)
         sent_at = datetime.fromtimestamp(msg.sent_at, timezone.utc)
-        return wording.conversion(found, self.chat_zones(chat, sender_tz), sent_at, time_format)
+        return wording.conversion(found, self.chat_zones(chat, sender_tz), sent_at, time_format,
+                                  people=working_hours.people_by_zone(chat, msg.user_id))
 
-    async def _answer(self, msg: ChatMessage, key: str, body, again: bool = False) -> list[Reply]:
+    async def _answer(self, msg: ChatMessage, key: str, body, again: bool = False, found=()) -> list[Reply]:
         """The conversion reply, followed by edits of the message: at most one per message, so an
         edit answered first (its original still on its way) leaves the original nothing to send."""
         if msg.message_id and await self.store.reply_claim(
-            msg.platform, msg.chat_id, msg.message_id, key, _digest(body), msg.edited_at
+            msg.platform, msg.chat_id, msg.message_id, key, _digest(body), msg.edited_at,
+            sorted({shape_of(m.text) for m in found}),
         ):
             return [msgspec.structs.replace(self.reply(msg, body), follows=msg.message_id)]
         return [self.reply(msg, body)] if again or not msg.message_id else []
@@ -312,7 +338,8 @@ class Assistant:
                 if wait > 0:
                     raise Later(wait, "our reply changed a moment ago")
             if not await self.store.reply_plan_edit(
-                msg.platform, msg.chat_id, msg.message_id, key, _digest(body), msg.edited_at
+                msg.platform, msg.chat_id, msg.message_id, key, _digest(body), msg.edited_at,
+                sorted({shape_of(m.text) for m in found}),
             ):
                 return []  # a newer edit took it meanwhile
         return [
@@ -326,6 +353,23 @@ class Assistant:
                 delete=not body,
             )
         ]
+
+    # ----- "not a time": a ❌ on our conversion, or an answer saying so -----
+    async def on_not_a_time(self, event: NotATime) -> list[Reply]:
+        """Delete our conversion and remember the shapes of the times it read, for this chat only.
+        Anything that is not one of our conversions (a ❌ on someone's message) changes nothing."""
+        if event.reply_id:
+            record = await self.store.reply_by_id(event.platform, event.chat_id, event.reply_id)
+        else:
+            record = await self.store.reply_of(event.platform, event.chat_id, event.about)
+        if record is None or not record.get("reply_id") or record.get("state") != "sent":
+            return []
+        shapes = record.get("shapes") or []
+        if shapes:
+            await self.store.learn_not_times(event.platform, event.chat_id, shapes)
+        log.info("not a time: platform=%s chat=%s shapes=%d", event.platform, event.chat_id[:40], len(shapes))
+        return [Reply(platform=event.platform, chat_id=event.chat_id, follows=record["message_id"],
+                      edit_of=record["reply_id"], delete=True)]
 
     # ----- a zone confirmed on the verification page -----
     async def confirm_zone(self, claims: tokens.TokenClaims, tz: str) -> dict | None:

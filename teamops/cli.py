@@ -77,7 +77,9 @@ def set_webhook(argv: list[str]) -> int:
     body = {
         "url": args.url.rstrip("/") + "/hooks/telegram",
         "secret_token": config.telegram_webhook_secret,
-        "allowed_updates": ["message", "edited_message", "callback_query", "chat_member", "my_chat_member"],
+        # message_reaction: a ❌ on one of our conversions (sent only while the bot is a chat admin).
+        "allowed_updates": ["message", "edited_message", "callback_query", "chat_member", "my_chat_member",
+                            "message_reaction"],
         "drop_pending_updates": args.drop_pending,
     }
     try:
@@ -139,10 +141,11 @@ def discord_commands(argv: list[str]) -> int:
 SLACK_SCOPES = [
     "app_mentions:read", "channels:history", "groups:history", "im:history", "mpim:history",
     "chat:write", "commands", "users:read", "channels:read", "groups:read", "im:read", "mpim:read",
+    "reactions:read",  # a ❌ on one of our conversions: "not a time"
 ]
 SLACK_EVENTS = [
     "app_mention", "message.channels", "message.groups", "message.im", "message.mpim",
-    "member_joined_channel", "member_left_channel", "channel_left", "group_left", "user_change",
+    "member_joined_channel", "member_left_channel", "channel_left", "group_left", "user_change", "reaction_added",
 ]
 
 
@@ -164,13 +167,19 @@ def slack_app_manifest(base_url: str) -> dict:
             "slash_commands": [
                 {"command": "/tz", "url": commands, "should_escape": False,
                  "description": "Your time zone (from your profile unless you set one); /tz help for all commands",
-                 "usage_hint": "[city | zone | auto | help | mute | unmute | format 12h | forget]"},
+                 "usage_hint": "[city | zone | auto | help | mute | unmute | format 12h | notices off | forget]"},
                 {"command": "/time", "url": commands, "should_escape": False,
                  "description": "Now, or a time, in every zone of this channel (add 'share' to post it)",
                  "usage_hint": "[15:30 | 3pm PT tomorrow] [share]"},
                 {"command": "/zones", "url": commands, "should_escape": False,
                  "description": "This channel's zones and who is in each",
-                 "usage_hint": "[add Asia/Tokyo | remove Asia/Tokyo]"},
+                 "usage_hint": "[add Asia/Tokyo | remove Asia/Tokyo | unlearn]"},
+                {"command": "/hours", "url": commands, "should_escape": False,
+                 "description": "Your working hours (default 09:00-18:00 Mon-Fri in your zone)",
+                 "usage_hint": "[9-18 | 08:30-17:00 mon-thu | off]"},
+                {"command": "/overlap", "url": commands, "should_escape": False,
+                 "description": "When everyone's working hours here overlap",
+                 "usage_hint": "[30m | 1h] [days]"},
             ],
             "shortcuts": [
                 {"name": "Convert for me", "type": "message", "callback_id": "convert_for_me",

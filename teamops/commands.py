@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 from datetime import datetime, timezone
 
 import msgspec
 
-from teamops import mentions, relocation, tokens, wording
+from teamops import mentions, relocation, tokens, wording, working_hours
 from teamops.events import Button, ButtonPress, ChatMessage, Quoted, Reply, Span
 
 log = logging.getLogger("teamops.commands")
@@ -30,6 +31,13 @@ HELP = (
         "/zones \u2014 the chat's zones and who is in each; /zones add Asia/Tokyo, /zones remove \u2026\n"
         "/mute, /unmute \u2014 stop or resume automatic conversions here\n"
         "/format 12h or /format 24h \u2014 how I show times here\n"
+        "/hours 9-18 or /hours 08:30-17:00 mon-thu \u2014 your working hours (default 09:00\u201318:00 Mon\u2013Fri); "
+        "/hours off \u2014 never mark you. A converted time gets \U0001f319 when it is night for someone, "
+        "\U0001f3e0 when it is outside their hours\n"
+        "/overlap [duration] [days] \u2014 when everyone's hours overlap (/overlap 1h 10)\n"
+        "/notices off or on \u2014 notices here a few days before clocks change\n"
+        "Not a time? React \u274c to my reply, or answer it \u201cnot a time\u201d: I delete it and stay "
+        "silent on that pattern here (/zones lists what I learned, /zones unlearn clears it)\n"
         "/forget \u2014 delete everything I store about you\n"
         "/tz auto \u2014 use the zone from your chat profile again, where the chat app has one\n\n"
         "Every command also works after /tz: /tz mute, /tz format 12h, /tz help."
@@ -38,7 +46,8 @@ HELP = (
 
 MAX_CONVERTED = 10  # as for messages answered unasked
 
-KNOWN = {"start", "help", "tz", "time", "zones", "mute", "unmute", "format", "forget", "timezone"}
+KNOWN = {"start", "help", "tz", "time", "zones", "mute", "unmute", "format", "forget", "timezone", "hours", "overlap",
+         "notices"}
 
 
 def split(text: str, bot_username: str = "") -> tuple[str, str] | None:
@@ -55,6 +64,14 @@ def split(text: str, bot_username: str = "") -> tuple[str, str] | None:
     if addressee and bot_username and addressee.lower() != bot_username.lower():
         return None  # "/tz@other_bot" in a group is another bot's command
     return ("tz" if name == "timezone" else name), rest
+
+
+_NOT_A_TIME = re.compile(r"(?i)^\W*(?:that'?s\s+)?not\s+a\s+time\W*$")
+
+
+def says_not_a_time(text: str) -> bool:
+    """An answer to one of our conversions saying it was no time ("not a time", "Not a time!")."""
+    return len(text) < 40 and bool(_NOT_A_TIME.match(text.strip()))
 
 
 def is_command(text: str) -> bool:
@@ -108,7 +125,7 @@ async def _start(assistant, msg, args):
 
 # "/tz mute", "/tz format 12h": every command is reachable behind /tz, for platforms where a
 # workspace registers a few commands only (Slack).
-SUBCOMMANDS = ("help", "mute", "unmute", "format", "forget")
+SUBCOMMANDS = ("help", "mute", "unmute", "format", "forget", "hours", "overlap", "notices")
 
 
 async def _tz(assistant, msg, args, key=""):
@@ -277,7 +294,8 @@ async def _time(assistant, msg, args):
                 assistant.verify_button(msg.platform, msg.user_id, msg.chat_id),
             )
         # On demand, the sender's own zone is worth showing too (unlike automatic replies).
-        body = wording.conversion(found, zones + ["UTC"] if len(zones) < 2 else zones, sent_at, time_format)
+        body = wording.conversion(found, zones + ["UTC"] if len(zones) < 2 else zones, sent_at, time_format,
+                                  people=working_hours.people_by_zone(chat, msg.user_id))
         return _answer(assistant, msg, body or (Span("Everyone here is in that zone already."),))
     if not zones:
         return _answer(assistant, msg, (Span("I don't know any zones in this chat yet. Set yours with /tz."),))
@@ -314,7 +332,8 @@ async def convert_message(assistant, msg: ChatMessage, target: Quoted) -> list[R
                 f"I don't know {who}'s time zone yet, so I can't tell which time they mean. "
                 "Once they set it (/tz), ask me again."),), buttons)
     time_format = chat.get("time_format") or wording.format_of(found)
-    body = wording.conversion(found, zones + ["UTC"] if len(zones) < 2 else zones, sent_at, time_format)
+    body = wording.conversion(found, zones + ["UTC"] if len(zones) < 2 else zones, sent_at, time_format,
+                              people=working_hours.people_by_zone(chat, target.user_id))
     reply = assistant.reply(msg, body or (Span("Everyone here is in that zone already."),), buttons)
     return [msgspec.structs.replace(reply, reply_to=target.message_id or msg.message_id)]
 
@@ -322,6 +341,12 @@ async def convert_message(assistant, msg: ChatMessage, target: Quoted) -> list[R
 async def _zones(assistant, msg, args):
     verb, _, rest = args.partition(" ")
     verb = verb.lower()
+    if verb in ("unlearn", "learned"):
+        chat = await assistant.store.chat(msg.platform, msg.chat_id)
+        if verb == "learned" or not chat.get("not_times"):
+            return _answer(assistant, msg, wording.learned(chat.get("not_times") or ()))
+        await assistant.store.chat_settings(msg.platform, msg.chat_id, not_times=[])
+        return _answer(assistant, msg, wording.unlearned(len(chat["not_times"])))
     if verb in ("add", "remove", "rm", "del", "delete"):
         if not rest.strip():
             return _answer(assistant, msg, (Span(f"Which zone? For example /zones {verb} Asia/Tokyo"),))
@@ -343,7 +368,10 @@ async def _zones(assistant, msg, args):
         await assistant.store.add_chat_zone(msg.platform, msg.chat_id, tz)
         return _answer(assistant, msg, (Span("Added "), Span(tz, bold=True), Span(" to this chat's zones.")))
     chat = await assistant.chat(msg.platform, msg.chat_id)
-    return _answer(assistant, msg, wording.zone_list(chat, assistant.config.team_timezones))
+    listed = wording.zone_list(chat, assistant.config.team_timezones)
+    if chat.get("not_times"):
+        listed += (Span("\n\n"),) + wording.learned(chat["not_times"])
+    return _answer(assistant, msg, listed)
 
 
 async def _mute(assistant, msg, args):
@@ -371,7 +399,65 @@ async def _forget(assistant, msg, args):
     return _privately(assistant, msg, (Span(f"Done, {msg.user_name}: I deleted your zone and your chat memberships."),))
 
 
+async def _hours(assistant, msg, args):
+    """Your working hours: shown, set, or off (answered privately, like /tz)."""
+    if not args.strip():
+        user = await assistant.store.user(msg.platform, msg.user_id) or {}
+        return _privately(assistant, msg, wording.hours_are(msg.user_name, working_hours.of(user), bool(user.get("hours"))))
+    try:
+        hours = working_hours.parse(args)
+    except working_hours.HoursError as exc:
+        return _privately(assistant, msg, (Span(str(exc)),))
+    await assistant.store.set_user_hours(msg.platform, msg.user_id, hours, msg.user_name)
+    await assistant.store.touch_member(msg.platform, msg.chat_id, msg.user_id, msg.user_name, None, hours=hours)
+    return _privately(assistant, msg, wording.hours_are(msg.user_name, hours, True))
+
+
+async def _overlap(assistant, msg, args):
+    try:
+        minutes, days = working_hours.parse_overlap(args)
+    except working_hours.HoursError as exc:
+        return _answer(assistant, msg, (Span(str(exc)),))
+    chat, user = await asyncio.gather(
+        assistant.chat(msg.platform, msg.chat_id), assistant.directory.user(msg.platform, msg.user_id)
+    )
+    people, unset, opted_out = [], [], []
+    for member in (chat.get("members") or {}).values():
+        name = member.get("name") or "someone"
+        hours = working_hours.of(member)
+        if not member.get("tz"):
+            unset.append(name)
+        elif hours.get("off"):
+            opted_out.append(name)
+        else:
+            people.append((name, member["tz"], hours))
+    if len(people) < 2:
+        return _answer(assistant, msg, (Span("I need at least two members with a zone here to find an overlap. Each can set theirs with /tz."),))
+    now = datetime.fromtimestamp(msg.sent_at, timezone.utc)
+    asker_tz = (user or {}).get("tz") or "UTC"
+    windows, _ = await asyncio.to_thread(working_hours.overlap, people, now, minutes, days, asker_tz)
+    zones = assistant.chat_zones(chat, asker_tz)
+    time_format = chat.get("time_format") or "24h"
+    return _answer(assistant, msg, wording.overlap(windows, zones, minutes, days, len(people), time_format,
+                                                   unset, opted_out))
+
+
+async def _notices(assistant, msg, args):
+    choice = args.strip().lower()
+    if choice not in ("on", "off"):
+        chat = await assistant.store.chat(msg.platform, msg.chat_id)
+        state = "off" if chat.get("notices") is False else "on"
+        return _answer(assistant, msg, (Span(f"Clock-change notices here are {state}. Use /notices off or /notices on."),))
+    await assistant.store.chat_settings(msg.platform, msg.chat_id, notices=choice == "on")
+    if choice == "on":
+        return _answer(assistant, msg, (Span("Notices on: a few days before a zone here changes its clocks, I'll say what changes."),))
+    return _answer(assistant, msg, (Span("Notices off: I won't announce clock changes here. /notices on to resume."),))
+
+
 _COMMANDS = {
+    "hours": _hours,
+    "overlap": _overlap,
+    "notices": _notices,
     "help": _help,
     "start": _start,
     "tz": _tz,

@@ -161,7 +161,28 @@ class ModelReading(msgspec.Struct, frozen=True, tag="model", omit_defaults=True)
     place: str = ""
 
 
-Event = ChatMessage | ZoneVerified | ButtonPress | MemberJoined | MemberLeft | ChatGone | ProfileChanged | ModelReading
+class NotATime(msgspec.Struct, frozen=True, tag="not_a_time", omit_defaults=True):
+    """Someone says one of our conversions was no time at all: a ❌ reaction on our reply
+    (`reply_id`), or a "not a time" answer to it. Where the platform names only the message we
+    answered (a Slack thread), `about` is that message's id instead."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+    reply_id: str = ""
+    about: str = ""
+
+
+class ClockNotice(msgspec.Struct, frozen=True, tag="notice"):
+    """A zone of the chat changes its UTC offset on `day` (a UTC date, ISO): tell the chat, a few
+    days ahead (teamops/notices.py puts these in the inbox, one per chat and day)."""
+
+    platform: str
+    chat_id: str
+    day: str
+
+
+Event = ChatMessage | ZoneVerified | ButtonPress | MemberJoined | MemberLeft | ChatGone | ProfileChanged | ModelReading | NotATime | ClockNotice
 
 
 def lane_of(event: dict) -> str:

@@ -4,12 +4,14 @@ Collections:
   users      one per (platform, user_id): the user's zone and where it came from (`source`:
              command, web, or the platform's name for a zone read from the user's profile there,
              with `profile_at` saying when it was read).
-  chats      one per (platform, chat_id): members (name, zone), extra zones, settings, the last
+  chats      one per (platform, chat_id): members (name, zone, working hours), extra zones,
+             settings (muted, time_format, notices), phrase shapes learned as not times, the last
              verification prompt per member and the message waiting for a member's zone.
   inbox      one per (platform, event_id): the dedup record and the durable work item. Expires
              7 days after it arrived.
   replies    the reply store: one per (platform, chat_id, message_id) of a message we answered
-             with a conversion: the id of our reply, so edits of that message can follow. Expires
+             with a conversion: the id of our reply, so edits of that message can follow, and the
+             shapes of the times it read (digits abstracted), for "not a time". Expires
              with the inbox's TTL; an edit of an older message is ignored.
   used_tokens  one per verification-link nonce that has been spent (expires with the link).
   model_cache  one per question asked of the language model (a hash of the normalised text, the
@@ -110,6 +112,7 @@ class Store:
                 [("platform", 1), ("chat_id", 1), ("message_id", 1)], unique=True, name="platform_chat_message"
             ),
             db.replies.create_index("at", expireAfterSeconds=REPLIES_TTL_SECONDS, name="ttl_7d"),
+            db.replies.create_index([("platform", 1), ("chat_id", 1), ("reply_id", 1)], name="platform_chat_reply"),
             # Expiry stamped on each document, so changing MODEL_CACHE_DAYS needs no index change.
             db.model_cache.create_index("expires_at", expireAfterSeconds=0, name="ttl_expiry"),
             db.model_usage.create_index("expires_at", expireAfterSeconds=0, name="ttl_expiry"),
@@ -275,6 +278,22 @@ class Store:
             {"$set": {f"members.{user_id}.tz": tz}},
         )
 
+    async def set_user_hours(self, platform: str, user_id: str, hours: dict, name: str = "") -> None:
+        """Store the user's working hours and carry them into every chat the user is a member of
+        (conversions read them from the chat, as they read zones)."""
+        await self._wait_indexed()
+        now = _now()
+        fields = {"hours": hours, "updated_at": now}
+        if name:
+            fields["name"] = name
+        await self.db.users.update_one(
+            {"platform": platform, "user_id": user_id}, {"$set": fields, "$setOnInsert": {"created_at": now}}, upsert=True
+        )
+        await self.db.chats.update_many(
+            {"platform": platform, f"members.{user_id}": {"$exists": True}},
+            {"$set": {f"members.{user_id}.hours": hours}},
+        )
+
     async def users_many(self, platform: str, user_ids) -> dict[str, dict]:
         ids = list(user_ids)
         if not ids:
@@ -347,7 +366,7 @@ class Store:
         return doc or {"platform": platform, "chat_id": chat_id, "members": {}}
 
     async def touch_member(self, platform: str, chat_id: str, user_id: str, name: str, tz: str | None,
-                           space_id: str = "") -> None:
+                           space_id: str = "", hours: dict | None = None) -> None:
         """Record a member of a chat (and the group of chats it belongs to, when there is one)."""
         await self._wait_indexed()
         member: dict = {"seen_at": _now()}
@@ -355,6 +374,8 @@ class Store:
             member["name"] = name
         if tz:
             member["tz"] = tz
+        if hours:
+            member["hours"] = hours
         fields = {f"members.{user_id}.{k}": v for k, v in member.items()}
         if space_id:
             fields["space_id"] = space_id
@@ -501,7 +522,7 @@ class Store:
     # `text_at` the stamp of the text our reply follows, `changed_at` our reply's last change.
 
     async def reply_claim(self, platform: str, chat_id: str, message_id: str, key: str, digest: str,
-                          text_at: float = 0.0) -> bool:
+                          text_at: float = 0.0, shapes=()) -> bool:
         """Take the right to answer a message with a new reply: True when it has no reply (never
         answered, or our reply was deleted), or when event `key` took it before (a retry decides
         the same). False when another event answered it already."""
@@ -518,7 +539,8 @@ class Store:
                     "$or": [{"state": "none"}, {"key": key, "reply_id": ""}],
                 },
                 {
-                    "$set": {"state": "planned", "key": key, "digest": digest, "reply_id": "", "text_at": text_at},
+                    "$set": {"state": "planned", "key": key, "digest": digest, "reply_id": "", "text_at": text_at,
+                             "shapes": list(shapes)},
                     "$max": {"seen_at": text_at},
                     "$setOnInsert": {"at": now, "changed_at": now},
                 },
@@ -540,7 +562,7 @@ class Store:
         )
 
     async def reply_plan_edit(self, platform: str, chat_id: str, message_id: str, key: str, digest: str,
-                              edited_at: float) -> bool:
+                              edited_at: float, shapes=()) -> bool:
         """Take the right to edit (or delete) our reply for the edit stamped `edited_at`: only while
         the reply is out and no newer edit has been seen. False when something changed since."""
         result = await self.db.replies.update_one(
@@ -551,7 +573,7 @@ class Store:
                 "state": "sent",
                 "seen_at": {"$lte": edited_at},
             },
-            {"$set": {"state": "planned", "key": key, "digest": digest, "text_at": edited_at}},
+            {"$set": {"state": "planned", "key": key, "digest": digest, "text_at": edited_at, "shapes": list(shapes)}},
         )
         return result.matched_count == 1
 
@@ -560,6 +582,22 @@ class Store:
         await self.db.replies.update_one(
             {"platform": platform, "chat_id": chat_id, "message_id": message_id},
             {"$set": {"state": "sent" if reply_id else "none", "reply_id": reply_id, "changed_at": _now()}},
+        )
+
+    async def reply_by_id(self, platform: str, chat_id: str, reply_id: str) -> dict | None:
+        """The record of the conversion we sent as message `reply_id` (None: not one of ours)."""
+        if not reply_id:
+            return None
+        return await self.db.replies.find_one({"platform": platform, "chat_id": chat_id, "reply_id": reply_id})
+
+    async def reply_of(self, platform: str, chat_id: str, message_id: str) -> dict | None:
+        return await self.db.replies.find_one({"platform": platform, "chat_id": chat_id, "message_id": message_id})
+
+    async def learn_not_times(self, platform: str, chat_id: str, shapes) -> None:
+        """Phrase shapes this chat said are not times (kept on the chat; /zones unlearn clears them)."""
+        await self._wait_indexed()
+        await self.db.chats.update_one(
+            {"platform": platform, "chat_id": chat_id}, {"$addToSet": {"not_times": {"$each": list(shapes)}}}, upsert=True
         )
 
     # ----- the language model's guard rails: cache, daily caps, circuit breaker -----

@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
+from teamops import working_hours
 from teamops.events import TIME, WEEKDAY_TIME, Moment, Span
 
 log = logging.getLogger("teamops.wording")
@@ -122,13 +123,16 @@ def _zone_key(tz: str, instant: datetime) -> tuple:
 
 
 def conversion(mentions, zones, today: datetime | None = None, time_format: str = "24h",
-               guessed: bool = False) -> tuple[Span, ...]:
+               guessed: bool = False, people: dict | None = None) -> tuple[Span, ...]:
     """The reply for one message's mentions, or () when no mention has another zone to show.
 
     `zones` are the chat's IANA zones; each mention lists every zone but its own. `today` is the
     moment the message was sent (aware), used to decide whether the header needs a date.
     `guessed`: the mentions are the language model's reading, and each one says so ("≈ read …"),
-    so the writer can see it and correct it.
+    so the writer can see it and correct it. `people`: zone -> [(name, hours)] of the members to
+    mark (working_hours.people_by_zone): a zone line that is night for them starts with 🌙, one
+    outside their hours with 🏠 and their names; a night for anyone also leads the reply, so a
+    time proposed in the middle of someone's night is hard to miss.
     """
     from teamops.mentions import zone_for
 
@@ -150,11 +154,18 @@ def conversion(mentions, zones, today: datetime | None = None, time_format: str 
         head = clock(source_start, time_format)
         if end is not None:
             head += "\u2013" + clock(end.astimezone(source_zone), time_format)
+        nights: list[str] = []
+        head_mark, head_names = _marked(source_start, people, mention.tz)
+        if head_mark == working_hours.NIGHT:
+            nights.append(f"{clock(source_start, time_format)} {place(mention.tz)} ({working_hours.names(head_names)})")
+        lead = len(spans)
         spans.append(Span(head, bold=True))
         where = f" {labelled(mention.tz, place(mention.tz))}"
         sender_today = (today or start).astimezone(source_zone).date()
         if mention.day_explicit or source_start.date() != sender_today:
             where += f", {day_label(source_start)}"
+        if head_mark == working_hours.HOME:
+            where += f" {head_mark} {working_hours.names(head_names)}"
         spans.append(Span(where))
         notes = _notes(mention, source_start, time_format, guessed)
         if notes:
@@ -167,10 +178,26 @@ def conversion(mentions, zones, today: datetime | None = None, time_format: str 
             if end is not None:
                 line += "\u2013" + clock(end.astimezone(zone), time_format)
             label = labelled(tz, place(tz))
+            symbol, away = _marked(local_start, people, tz)
             spans.append(Span("\n"))
+            if symbol:
+                spans.append(Span(symbol + " "))
             spans.append(Span(line, bold=True))
             spans.append(Span(f"  {label} ({offset_label(local_start)}){_day_shift(local_start, source_start)}"))
+            if symbol == working_hours.HOME:
+                spans.append(Span(f" \u00b7 {working_hours.names(away)}"))
+            elif symbol:
+                nights.append(f"{clock(local_start, time_format)} {place(tz)} ({working_hours.names(away)})")
+        if nights:
+            # Night for someone: said first, in one line, before anything else about this time.
+            spans.insert(lead, Span(f"{working_hours.NIGHT} " + "; ".join(nights) + "\n", bold=True))
     return tuple(spans)
+
+
+def _marked(local: datetime, people: dict | None, tz: str) -> tuple[str, list[str]]:
+    if not people or tz not in people:
+        return "", []
+    return working_hours.mark(local, people[tz])
 
 
 def reader_clock(start: datetime, end: datetime | None, time_format: str) -> tuple[Span, ...]:
@@ -283,3 +310,109 @@ def place_guess(user_name: str, place: str, label: str) -> tuple[Span, ...]:
         Span(label, bold=True),
         Span(" to me. Set it as your zone?"),
     )
+
+
+# ----- team awareness: working hours, /overlap, "not a time" -----
+def hours_are(user_name: str, hours: dict, chosen: bool) -> tuple[Span, ...]:
+    said = working_hours.describe(hours)
+    if hours.get("off"):
+        return (Span(f"{user_name}, your working hours are "), Span("off", bold=True),
+                Span(": conversions never mark you. /hours 9-18 turns them back on."))
+    tail = "" if chosen else " (the default; set yours with /hours 08:30-17:00 mon-thu)"
+    return (Span(f"{user_name}, your working hours are "), Span(said, bold=True),
+            Span(f" in your zone{tail}. Outside them a converted time shows {working_hours.HOME}, "
+                 f"at night {working_hours.NIGHT}. /hours off: never marked."))
+
+
+def learned(shapes) -> tuple[Span, ...]:
+    if not shapes:
+        return (Span("I haven't learned any \u201cnot a time\u201d patterns here. React \u274c to one of my "
+                     "conversions (or answer it \u201cnot a time\u201d) and I'll stay silent on that pattern here."),)
+    listed = ", ".join(f"\u201c{shape}\u201d" for shape in sorted(shapes)[:20])
+    more = f" +{len(shapes) - 20} more" if len(shapes) > 20 else ""
+    return (Span("Not times here", bold=True),
+            Span(f" (# is any digit; learned from \u274c): {listed}{more}. /zones unlearn forgets them."))
+
+
+def unlearned(count: int) -> tuple[Span, ...]:
+    return (Span(f"Forgot {count} \u201cnot a time\u201d pattern{'s' if count != 1 else ''}: I convert them here again."),)
+
+
+def overlap(windows, zones, minutes: int, days: int, counted: int, time_format: str = "24h",
+            unset=(), opted_out=()) -> tuple[Span, ...]:
+    """/overlap's answer: each window in every zone of the chat, and as a moment on the reader's
+    own clock. A window is a stretch in which a meeting of `minutes` fits anywhere."""
+    from teamops.mentions import zone_for
+
+    length = f"{minutes // 60} h" + (f" {minutes % 60} min" if minutes % 60 else "") if minutes >= 60 else f"{minutes} min"
+    if not windows:
+        return (Span(f"No {length} when even two of the {counted} members here are all at work in the next "
+                     f"{days} working days."),)
+    left_out = windows[0].left_out
+    if left_out:
+        head = (f"No {length} when all {counted} are at work in the next {days} working days. "
+                f"Closest, leaving out {working_hours.names(list(left_out))}:")
+    else:
+        head = f"{length} when all {counted} are at work, next {days} working days (best first):"
+    spans: list[Span] = [Span(head, bold=True)]
+    for number, window in enumerate(windows, 1):
+        start_utc = window.start.astimezone(timezone.utc)
+        spans.append(Span(f"\n\n{number}."))
+        if window.left_out and window.left_out != left_out:
+            spans.append(Span(f" (without {working_hours.names(list(window.left_out))})"))
+        spans.extend(reader_clock(window.start, window.end, time_format))
+        for tz in sorted({z for z in zones if _loadable(z)}, key=lambda z: _zone_key(z, start_utc)):
+            zone = zone_for(tz)
+            local, local_end = window.start.astimezone(zone), window.end.astimezone(zone)
+            spans.append(Span("\n"))
+            spans.append(Span(f"{clock(local, time_format)}\u2013{clock(local_end, time_format)}", bold=True))
+            spans.append(Span(f"  {labelled(tz, place(tz))}, {WEEKDAYS[local.weekday()]} ({offset_label(local)})"))
+    if unset or opted_out:
+        spans.append(Span("\n\n"))
+        if unset:
+            spans.append(Span(f"Not counted, zone unknown: {working_hours.names(list(unset))}. "))
+        if opted_out:
+            spans.append(Span(f"Not counted, hours off: {working_hours.names(list(opted_out))}."))
+    return tuple(spans)
+
+
+# ----- clock-change notices -----
+def _span_of(delta: timedelta) -> str:
+    minutes = abs(int(delta.total_seconds() // 60))
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h" + (f" {rest} min" if rest else "") if hours else f"{rest} min"
+
+
+def _apart(delta: timedelta, other: str) -> str:
+    if not delta:
+        return f"on the same time as {place(other)}"
+    return f"{_span_of(delta)} {'ahead of' if delta > timedelta(0) else 'behind'} {place(other)}"
+
+
+def clock_change(tz: str, instant: datetime, comparisons) -> str:
+    """One zone's change, against the chat's other zones whose difference to it changes:
+    "From Sun 14 Mar, New York is 4 h behind Lisbon instead of 5 h (for 2 weeks)"."""
+    from teamops.mentions import zone_for
+
+    local = instant.astimezone(zone_for(tz))
+    parts = []
+    for other, old, new, until, _ in comparisons[:3]:
+        part = _apart(new, other)
+        same_side = (old > timedelta(0)) == (new > timedelta(0)) and old and new
+        part += f" instead of {_span_of(old)}" if same_side else f" instead of {_apart(old, other)}"
+        if until is not None:
+            hours = (until - instant).total_seconds() / 3600
+            days = round(hours / 24)
+            if hours < 36:
+                part += f" (for {round(hours)} h)"
+            else:
+                part += f" (for {days} days)" if days < 14 else f" (for {round(days / 7)} weeks)"
+        parts.append(part)
+    if len(comparisons) > 3:
+        parts.append(f"{len(comparisons) - 3} more zones")
+    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"From {day_label(local)}, {place(tz)} is {joined}."
+
+
+def clock_notice(sentences) -> tuple[Span, ...]:
+    return (Span("\u23f0 Clocks change soon. ", bold=True), Span("\n".join(sentences)))

@@ -444,7 +444,18 @@ def command_list() -> list[dict]:
             {"type": 1, "name": "add", "description": "Add a zone for this channel", "options": [{**_ZONE, "required": True}]},
             {"type": 1, "name": "remove", "description": "Remove a zone added with /zones add",
              "options": [{**_ZONE, "required": True}]},
+            {"type": 1, "name": "unlearn", "description": "Forget the \u201cnot a time\u201d patterns learned here"},
         ]),
+        ("hours", "Your working hours (default 09:00-18:00 Mon-Fri in your zone)", [
+            {"type": 3, "name": "hours", "description": "9-18, 08:30-17:00 mon-thu, or off (empty: show yours)",
+             "max_length": 60}]),
+        ("overlap", "When everyone's working hours here overlap", [
+            {"type": 3, "name": "duration", "description": "Meeting length: 30m, 1h (default 30m)", "max_length": 10},
+            {"type": 4, "name": "days", "description": "Working days to look ahead (default 5)", "min_value": 1,
+             "max_value": 14}]),
+        ("notices", "Notices here a few days before clocks change", [
+            {"type": 3, "name": "state", "description": "on or off", "required": True,
+             "choices": [{"name": "on", "value": "on"}, {"name": "off", "value": "off"}]}]),
         ("mute", "Stop converting times here automatically", []),
         ("unmute", "Convert times here again", []),
         ("format", "Show times here as 12h or 24h", [
