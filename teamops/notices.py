@@ -105,8 +105,11 @@ class NoticeScheduler:
     `scan()` is one pass (what a test calls directly)."""
 
     def __init__(self, store, config):
+        from teamops.lease import LeaseHolder
+
         self.store = store
         self.config = config
+        self.lease = LeaseHolder(store, LEASE_NAME, LEASE_SECONDS, lambda: ("scanning", True))
 
     async def scan(self) -> int:
         """One pass over every chat that may get a notice; the notices queued now."""
@@ -163,10 +166,7 @@ class NoticeScheduler:
     async def run(self) -> None:
         """Scan on a timer while this instance holds the scheduler's lease (one instance scans;
         if it dies, another takes over within about 4/3 of LEASE_SECONDS)."""
-        from teamops.lease import LeaseHolder
-
-        holder = LeaseHolder(self.store, LEASE_NAME, LEASE_SECONDS, lambda: ("scanning", True))
-        await holder.run(self.loop)
+        await self.lease.run(self.loop)
 
 
 async def answer(assistant, event: ClockNotice) -> list[Reply]:
@@ -208,6 +208,7 @@ def notice_body(zones, day_start: datetime):
             # How long the new difference lasts: until either zone changes again.
             until = next_change([tz, other], instant + timedelta(minutes=1), timedelta(weeks=8))
             comparisons.append((other, old, new, until, instant))
+        comparisons.sort(key=lambda c: (abs(c[2]), c[0]))  # the nearest zones first
         if comparisons:
             sentences.append(wording.clock_change(tz, instant, comparisons))
     return wording.clock_notice(sentences) if sentences else ()
