@@ -25,7 +25,8 @@ CHANNEL = "645027906669510667"
 MASON, BO, CAT = "53908232506183680", "53908232506183999", "53908232506184111"
 LEASE = 3  # seconds: a dead copy is replaced within about 4 s
 GUILDS, GUILD_MEMBERS, GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT = 1, 2, 1 << 9, 1 << 12, 1 << 15
-NEEDED = GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES | MESSAGE_CONTENT
+GUILD_MESSAGE_REACTIONS, DIRECT_MESSAGE_REACTIONS = 1 << 10, 1 << 13  # a ❌ on our reply: "not a time"
+NEEDED = GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES | MESSAGE_CONTENT | GUILD_MESSAGE_REACTIONS | DIRECT_MESSAGE_REACTIONS
 
 
 class GatewayProcess:
@@ -246,6 +247,28 @@ def test_an_edit_edits_our_reply_and_removing_the_time_removes_it(gateway, disco
     gateway.dispatch("MESSAGE_UPDATE", gone)
     discord_api.wait_for("DELETE", f"/channels/{CHANNEL}/messages/{reply_id}", timeout=20)
     assert len(channel_posts(discord_api)) == 1, "edits never post a second reply"
+
+
+def test_a_cross_on_our_reply_deletes_it_and_the_shape_stays_silent_in_that_channel(gateway, discord_api, start_gateway,
+                                                                                    db):
+    set_zone(db, MASON, "Europe/Berlin")
+    set_zone(db, BO, "America/New_York")
+    start_gateway()
+    connected(gateway)
+    say(gateway, "hi", author=BO)  # Bo is a member here: his zone counts
+    original = say(gateway, "the 3:16 train is back")
+    answered(discord_api, 1)
+    wait_for(lambda: (db.replies.find_one({"platform": "discord", "message_id": original}) or {}).get("reply_id"),
+             10, what="the reply store to hold our reply's id")
+    reply_id = db.replies.find_one({"platform": "discord", "message_id": original})["reply_id"]
+    gateway.dispatch("MESSAGE_REACTION_ADD", {"user_id": BO, "channel_id": CHANNEL, "message_id": reply_id,
+                                              "guild_id": GUILD, "emoji": {"id": None, "name": "\u274c"},
+                                              "member": {"user": {"id": BO, "username": "bo"}}})
+    discord_api.wait_for("DELETE", f"/channels/{CHANNEL}/messages/{reply_id}")
+    say(gateway, "the 4:05 train is back")
+    say(gateway, "sync at 15:30")
+    posts = answered(discord_api, 2)
+    assert "15:30" in posts[1]["body"]["content"], "the 4:05 train got no reply; a real time still does"
 
 
 # ---------------------------------------------------------------- members leaving

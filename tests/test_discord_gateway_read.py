@@ -98,3 +98,22 @@ def test_the_quick_look(text, stored, why):
     assert worth_a_look(event) is stored, why
     _, edit = read("MESSAGE_UPDATE", edited(text))
     assert worth_a_look(edit), "every edit is looked at: the text before it may have had a time we answered"
+
+
+REACTION = {"user_id": MASON, "channel_id": CHANNEL, "message_id": ID, "guild_id": GUILD,
+            "emoji": {"id": None, "name": "\u274c"}, "member": {"user": {"id": MASON, "username": "mason"}}}
+
+
+def test_a_cross_or_a_not_a_time_answer_becomes_not_a_time_about_the_message_it_is_on():
+    from teamops.events import NotATime
+
+    assert read("MESSAGE_REACTION_ADD", REACTION) == (
+        f"react:{ID}:{MASON}", NotATime(platform="discord", chat_id=CHANNEL, user_id=MASON, reply_id=ID))
+    answer = {**created("Not a time."), "id": "1263371912345678999", "type": 19,
+              "referenced_message": {"id": ID, "channel_id": CHANNEL}}
+    assert read("MESSAGE_CREATE", answer) == (
+        "1263371912345678999:not-a-time", NotATime(platform="discord", chat_id=CHANNEL, user_id=MASON, reply_id=ID))
+    # Other emoji, a bot's cross, and "not a time" that answers nothing are none of this.
+    assert read("MESSAGE_REACTION_ADD", {**REACTION, "emoji": {"name": "\U0001f44d"}}) is None
+    assert read("MESSAGE_REACTION_ADD", {**REACTION, "member": {"user": {"id": "9", "bot": True}}}) is None
+    assert isinstance(read("MESSAGE_CREATE", created("not a time"))[1], ChatMessage)

@@ -504,3 +504,30 @@ def test_a_time_only_the_language_model_reads_is_answered_in_the_thread(start_ap
         assert call["body"]["messages"][1] == {"role": "user", "content": "nos vemos tres y media"}
     finally:
         together.close()
+
+
+def test_a_cross_on_our_reply_deletes_it_and_the_shape_stays_silent_in_that_channel_only(slack, slack_api):
+    other = "C0OTHER0001"
+    slack_api.add_channel(other, [ANA, BO, CY])
+    slack.event(message("the 3:16 train is back", ANA, CHANNEL, name="Ana"))
+    slack_api.wait_sent(1)
+    [ours] = slack_api.posted_ts()
+    cross = {"type": "reaction_added", "user": BO, "reaction": "x", "item_user": BOT_USER,
+             "item": {"type": "message", "channel": CHANNEL, "ts": ours}}
+    assert slack.event(cross).status == 200
+    [deleted] = slack_api.wait_sent(1, "chat.delete")
+    assert deleted == {"channel": CHANNEL, "ts": ours}
+    # A ❌ on someone else's message is not about us.
+    slack.event({**cross, "item_user": ANA, "item": {"type": "message", "channel": CHANNEL, "ts": "1784563200.000900"}})
+    slack.event(message("the 4:05 train is back", ANA, CHANNEL, name="Ana"))
+    slack.event(message("the 4:05 train is back", ANA, other, name="Ana"))
+    [answered] = slack_api.wait_sent(2)[1:]
+    assert answered["channel"] == other, "the same shape is answered in another channel"
+    # "not a time" in the thread of a message we answered works as the ❌ does.
+    written = message("the 7:45 bus", ANA, other, name="Ana")
+    slack.event(written)
+    slack_api.wait_sent(3)
+    slack.event(message("not a time", BO, other, name="Bo", thread_ts=written["ts"]))
+    assert len(slack_api.wait_sent(2, "chat.delete")) == 2
+    time.sleep(1.0)
+    assert len(slack_api.sent()) == 3 and len(slack_api.sent("chat.delete")) == 2
