@@ -408,7 +408,10 @@ def test_discord_commands_registers_everywhere_and_prints_the_install_links(disc
     assert call["method"] == "PUT" and call["path"] == f"/api/v10/applications/{APPLICATION_ID}/guilds/{GUILD}/commands"
     assert call["authorization"] == f"Bot {BOT_TOKEN}"
     names = {c["name"]: c for c in call["body"]}
-    assert set(names) == {"time", "tz", "zones", "mute", "unmute", "format", "forget", "help", "Convert times"}
+    assert set(names) == {"time", "tz", "zones", "mute", "unmute", "format", "forget", "help", "hours", "overlap",
+                          "notices", "Convert times"}
+    assert [o["name"] for o in names["overlap"]["options"]] == ["duration", "days"]
+    assert "unlearn" in [o["name"] for o in names["zones"]["options"]], "what \u274c taught is cleared here"
     assert names["Convert times"]["type"] == 3
     assert all(c["integration_types"] == [0, 1] and c["contexts"] == [0, 1, 2] for c in call["body"])
     assert names["tz"]["options"][0]["autocomplete"] is True

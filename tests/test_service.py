@@ -92,3 +92,4 @@ def test_set_webhook_registers_url_and_secret(mongo_uri, telegram_api):
     assert call["secret_token"] == env["TELEGRAM_WEBHOOK_SECRET"]
     assert "callback_query" in call["allowed_updates"] and "chat_member" in call["allowed_updates"]
     assert "edited_message" in call["allowed_updates"], "without it Telegram sends no edits to follow"
+    assert "message_reaction" in call["allowed_updates"], "without it a \u274c on our reply never arrives"

@@ -139,3 +139,21 @@ def test_edits_of_bots_are_not_followed():
                              "message": {"user": "U0BOT", "bot_id": "B1", "text": "at 15:30", "ts": TS},
                              "previous_message": {"user": "U0BOT", "text": "at 14:30", "ts": TS}}, MessageEvent)
     assert edit_event(event, WORKSPACE) is None
+
+
+def test_the_manifest_asks_for_reactions_and_registers_hours_and_overlap():
+    from teamops.cli import slack_app_manifest
+
+    manifest = slack_app_manifest("https://ops.example.com")
+    assert "reactions:read" in manifest["oauth_config"]["scopes"]["bot"], "without it no reaction_added arrives"
+    assert "reaction_added" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    commands = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert {"/hours", "/overlap"} <= commands
+
+
+def test_hours_and_overlap_commands_and_notices_behind_tz_reach_the_core():
+    from handlers.slack import command_text
+
+    assert command_text("/hours", "9-18") == ("/hours 9-18", False)
+    assert command_text("/overlap", "1h 3") == ("/overlap 1h 3", False)
+    assert command_text("/tz", "notices off") == ("/notices off", False)
