@@ -46,7 +46,7 @@ from datetime import datetime, timedelta, timezone
 
 import msgspec
 
-from teamops import mentions, wording
+from teamops import mentions, wording, working_hours
 from teamops.events import Button, ChatMessage, ModelReading, Reply, to_doc
 from teamops.mentions.model import dst_flag
 
@@ -343,7 +343,8 @@ class ModelReader:
         if not readings:
             return [], source, 0, dropped
         time_format = chat.get("time_format") or wording.format_of(readings)
-        body = wording.conversion(readings, zones, sent_at, time_format, guessed=True)
+        body = wording.conversion(readings, zones, sent_at, time_format, guessed=True,
+                                  people=working_hours.people_by_zone(chat, msg.user_id))
         return ([assistant.reply(msg, body)] if body else []), source, len(readings), dropped
 
     async def _place(self, assistant, event: ModelReading, key: str):
