@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from teamops import mentions, wording, working_hours  # noqa: E402
+from teamops import mentions, wording, working_hours
 
 NOW = datetime(2027, 1, 13, 10, 0, tzinfo=timezone.utc)
 ZONES = ["Europe/Lisbon", "America/New_York", "Asia/Tokyo", "America/Los_Angeles", "Europe/Berlin",
@@ -48,14 +48,18 @@ def main() -> None:
     found = mentions.find_mentions("sync at 15:30 tomorrow?", "Europe/Lisbon", NOW, ZONES)
     print(f"{'chat':>10} {'plain µs':>10} {'marked µs':>10} {'ratio':>6} {'overlap ms':>11}")
     for size in (3, 20):
-        chat = chat_of(size)
-        zones = sorted({m["tz"] for m in chat["members"].values()})
-        plain = median_us(lambda: wording.conversion(found, zones, NOW, "24h"))
-        marked = median_us(lambda: wording.conversion(found, zones, NOW, "24h",
-                                                      people=working_hours.people_by_zone(chat, "0")))
-        people = [(m["name"], m["tz"], working_hours.of(m)) for m in chat["members"].values()]
-        overlap = median_us(lambda: working_hours.overlap(people, NOW, 30, 5, "Europe/Lisbon"), 20) / 1000
-        print(f"{size:>7} m. {plain:>10.1f} {marked:>10.1f} {marked / plain:>6.2f} {overlap:>11.1f}")
+        row(found, size)
+
+
+def row(found, size: int) -> None:
+    chat = chat_of(size)
+    zones = sorted({m["tz"] for m in chat["members"].values()})
+    plain = median_us(lambda: wording.conversion(found, zones, NOW, "24h"))
+    marked = median_us(lambda: wording.conversion(found, zones, NOW, "24h",
+                                                  people=working_hours.people_by_zone(chat, "0")))
+    people = [(m["name"], m["tz"], working_hours.of(m)) for m in chat["members"].values()]
+    overlap = median_us(lambda: working_hours.overlap(people, NOW, 30, 5, "Europe/Lisbon"), 20) / 1000
+    print(f"{size:>7} m. {plain:>10.1f} {marked:>10.1f} {marked / plain:>6.2f} {overlap:>11.1f}")
 
 
 if __name__ == "__main__":
