@@ -28,6 +28,7 @@ log = logging.getLogger("teamops.notices")
 LOOKAHEAD = timedelta(days=7)  # changes looked for this far ahead (not more: see the inbox's TTL)
 NOTICE_AHEAD = timedelta(days=3)  # a notice is due this long before the change
 SCAN_EVERY_SECONDS = 1800.0
+FIRST_SCAN_SECONDS = 60.0  # after taking the lease: a deploy's start-up is busy enough
 LEASE_NAME = "scheduler:notices"
 LEASE_SECONDS = 120.0
 PAGE = 500  # chats read per query; the loop yields between pages
@@ -152,6 +153,7 @@ class NoticeScheduler:
         return queued
 
     async def loop(self) -> None:
+        await asyncio.sleep(FIRST_SCAN_SECONDS)
         while True:
             started = _now()
             try:

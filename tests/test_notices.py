@@ -77,7 +77,8 @@ async def _until(predicate, seconds: float = 10.0):
 def test_two_instances_send_each_notice_once_and_a_restart_sends_nothing_again(mongo_uri, telegram_api):
     async def scenario():
         with mock.patch("teamops.notices._now", return_value=BEFORE_US_CHANGE), \
-                mock.patch("teamops.notices.SCAN_EVERY_SECONDS", 0.2):
+                mock.patch("teamops.notices.SCAN_EVERY_SECONDS", 0.2), \
+                mock.patch("teamops.notices.FIRST_SCAN_SECONDS", 0.1):
             first = Instance(mongo_uri, telegram_api.base)
             await _chats(first.store)
             second = Instance(mongo_uri, telegram_api.base)
