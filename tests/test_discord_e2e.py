@@ -424,3 +424,24 @@ def test_discord_commands_registers_everywhere_and_prints_the_install_links(disc
     refused = subprocess.run([sys.executable, "app.py", "discord-commands"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 1 and "Unauthorized" in refused.stderr and BOT_TOKEN not in refused.stderr
+
+
+def test_hours_overlap_and_notices_as_slash_commands(discord, db):
+    discord.answer(slash("tz", [opt("zone", "Europe/Lisbon")]))
+    bo = slash("tz", [opt("zone", "America/New_York")], user=BO)
+    bo["member"]["user"].update(username="bo", global_name="Bo")
+    discord.answer(bo)
+    said, private = discord.answer(slash("hours", [opt("hours", "10-19 mon-thu")]))
+    assert private and "10:00" in said["content"] and "19:00" in said["content"], said
+    user = db.users.find_one({"platform": "discord", "user_id": MASON})
+    assert user["hours"], "the hours are stored with the user"
+
+    windows, private = discord.answer(slash("overlap", [opt("duration", "1h"), opt("days", "3")]))
+    text = windows["content"]
+    assert not private and "1 h when all 2 are at work" in text, text
+    assert "<t:" in text, "each window is also a moment on the reader's own clock"
+    assert "Lisbon" in text and "New York" in text
+
+    off = discord.text(slash("notices", [opt("state", "off")]))
+    assert "Notices off" in off
+    assert db.chats.find_one({"platform": "discord", "chat_id": CHANNEL})["notices"] is False
