@@ -22,7 +22,7 @@ from functools import partial
 import falcon.asgi
 
 import handlers
-from handlers import discord, discord_gateway, health, slack, telegram, verify
+from handlers import discord, discord_gateway, health, slack, telegram, verify, whatsapp
 from teamops import config as config_module
 from teamops.assistant import Assistant, MemberSightings
 from teamops.store import Store
@@ -105,7 +105,7 @@ async def make_indexes(store: Store) -> None:
             delay = min(delay * 2, 30)
 
 
-def build_senders(config: config_module.Config) -> dict:
+def build_senders(config: config_module.Config, store: Store | None = None, business=None) -> dict:
     senders = {}
     if config.telegram_bot_token:
         from teamops.senders.telegram import TelegramSender
@@ -125,6 +125,16 @@ def build_senders(config: config_module.Config) -> dict:
 
         senders["slack"] = SlackSender(
             config.slack_api_base, config.slack_bot_token, config.send_timeout_seconds, config.slack_max_channel_members
+        )
+    if config.whatsapp_enabled:
+        from teamops.senders.whatsapp import WhatsAppSender
+
+        async def contact(user_id: str):  # their phone and 24-hour window, as the store has them
+            return await store.user("whatsapp", user_id) if store is not None else None
+
+        senders["whatsapp"] = WhatsAppSender(
+            config.whatsapp_api_base, config.whatsapp_api_version, config.whatsapp_phone_number_id,
+            config.whatsapp_access_token, config.send_timeout_seconds, business, contact,
         )
     return senders
 
@@ -154,11 +164,12 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
     telegram_hook = telegram.TelegramWebhook(config, store, worker, sightings)
     discord_hook = discord.DiscordInteractions(config, store, worker, senders, sightings)
     workspace = slack.Workspace(config.slack_team_id)
+    business = whatsapp.Business(config.whatsapp_business_number)
 
     def prepare() -> None:
         import pymongo.asynchronous.mongo_client  # noqa: F401  (import cost paid here, not on first use)
 
-        senders.update(build_senders(config))
+        senders.update(build_senders(config, store, business))
         discord_hook.load_key()
 
     def warm() -> None:
@@ -213,6 +224,7 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
     app.add_route("/hooks/slack/events", slack.SlackEvents(config, store, worker, workspace, sightings))
     app.add_route("/hooks/slack/commands", slack.SlackCommands(config, store, worker, workspace))
     app.add_route("/hooks/slack/interactive", slack.SlackInteractive(config, store, worker, workspace))
+    app.add_route("/hooks/whatsapp", whatsapp.WhatsAppWebhook(config, store, worker, sightings, business))
     app.add_route("/verify", verify.VerifyPage(config, store))
     app.add_route("/api/verify", verify.VerifyApi(config, assistant, worker))
     app.add_route("/api/cities", verify.CitySearch())
@@ -261,6 +273,9 @@ def serve(argv: list[str]) -> int:
                  "/hooks/discord answers 503")
     if not config.slack_enabled:
         log.info("slack is not configured (SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN): /hooks/slack/* answer 503")
+    if not config.whatsapp_enabled:
+        log.info("whatsapp is not configured (WHATSAPP_APP_SECRET, WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID): "
+                 "POST /hooks/whatsapp answers 503")
     log.info("serving on http://%s:%d (health: /health)", args.host, port)
     import uvicorn
 

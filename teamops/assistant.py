@@ -117,6 +117,11 @@ class Assistant:
     async def handle(self, event: Event, key: str) -> list[Reply]:
         """The replies to one event. `key` is the event's id: state changes made on the way are
         tied to it, so handling the same event again (a retry) decides the same."""
+        aliases = getattr(event, "aliases", ())
+        if aliases:
+            # The platform named this person by more than one id: whatever was stored under the
+            # others (a zone, memberships) is theirs under this one from now on.
+            await self.store.link_user(event.platform, event.user_id, aliases)
         if isinstance(event, (ChatMessage, ButtonPress)) and not event.user_name:
             # The platform did not name them (or only by a handle): their profile may.
             user = await self.directory.user(event.platform, event.user_id)

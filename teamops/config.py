@@ -56,6 +56,13 @@ class Config:
     slack_api_base: str = "https://slack.com/api"
     slack_team_id: str = ""  # empty: learned from auth.test at start-up
     slack_max_channel_members: int = 500
+    whatsapp_app_secret: str = ""  # the Meta app's App Secret: verifies X-Hub-Signature-256
+    whatsapp_verify_token: str = ""  # ours, given to Meta with the callback URL (the GET handshake)
+    whatsapp_access_token: str = ""  # a System User's permanent token with whatsapp_business_messaging
+    whatsapp_phone_number_id: str = ""  # the business number's id (not the number)
+    whatsapp_api_base: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v26.0"
+    whatsapp_business_number: str = ""  # digits; empty: learned from the webhooks' display_phone_number
     team_timezones: tuple[str, ...] = ()
     max_body_bytes: int = 64 * 1024
     inbox_lease_seconds: float = 60.0
@@ -78,6 +85,11 @@ class Config:
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token and self.telegram_webhook_secret)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        """What POST /hooks/whatsapp needs: the secret to check deliveries and what replies need."""
+        return bool(self.whatsapp_app_secret and self.whatsapp_access_token and self.whatsapp_phone_number_id)
 
     @property
     def model_enabled(self) -> bool:
@@ -140,6 +152,13 @@ def load(env: dict | None = None) -> Config:
         slack_api_base=(env.get("SLACK_API_BASE", "").strip() or "https://slack.com/api").rstrip("/"),
         slack_team_id=env.get("SLACK_TEAM_ID", "").strip(),
         slack_max_channel_members=_number(env, "SLACK_MAX_CHANNEL_MEMBERS", 500, int),
+        whatsapp_app_secret=env.get("WHATSAPP_APP_SECRET", "").strip(),
+        whatsapp_verify_token=env.get("WHATSAPP_VERIFY_TOKEN", "").strip(),
+        whatsapp_access_token=env.get("WHATSAPP_ACCESS_TOKEN", "").strip(),
+        whatsapp_phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID", "").strip(),
+        whatsapp_api_base=(env.get("WHATSAPP_API_BASE", "").strip() or "https://graph.facebook.com").rstrip("/"),
+        whatsapp_api_version=_api_version(env.get("WHATSAPP_API_VERSION", "")),
+        whatsapp_business_number=_digits(env, "WHATSAPP_BUSINESS_NUMBER"),
         team_timezones=zones,
         max_body_bytes=_number(env, "MAX_BODY_BYTES", 64 * 1024, int),
         inbox_lease_seconds=_number(env, "INBOX_LEASE_SECONDS", 60.0, float),
@@ -158,6 +177,24 @@ def load(env: dict | None = None) -> Config:
         log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
         embedded=not uri,
     )
+
+
+def _api_version(raw: str) -> str:
+    version = raw.strip() or "v26.0"
+    if not version.startswith("v"):
+        version = "v" + version
+    if not re.fullmatch(r"v\d{1,3}\.\d", version):
+        raise ConfigError(f"WHATSAPP_API_VERSION must look like v26.0, got {raw.strip()!r}")
+    return version
+
+
+def _digits(env: dict, name: str) -> str:
+    """A phone number as wa.me wants it: digits only, country code first (+, spaces, dashes dropped)."""
+    raw = env.get(name, "").strip()
+    digits = re.sub(r"[\s+()-]", "", raw)
+    if raw and not (digits.isascii() and digits.isdigit() and 6 <= len(digits) <= 15):
+        raise ConfigError(f"{name} must be a phone number with its country code, e.g. 15550783881")
+    return digits
 
 
 def _check_zones(zones: tuple[str, ...]) -> None:

@@ -81,6 +81,10 @@ class ChatMessage(msgspec.Struct, frozen=True, tag="message", omit_defaults=True
     # The group of chats this chat belongs to, where the platform has one (a Discord server):
     # someone who leaves the group leaves every chat of it.
     space_id: str = ""
+    # Other ids the platform gave for the same person in this event (WhatsApp: the phone number
+    # beside the business-scoped id). The store keeps them on the user, so a person first seen
+    # under one of them stays one person: see Store.link_user.
+    aliases: tuple[str, ...] = ()
 
 
 class ZoneVerified(msgspec.Struct, frozen=True, tag="verified"):
@@ -105,6 +109,7 @@ class ButtonPress(msgspec.Struct, frozen=True, tag="button"):
     thread_id: str = ""
     reply_handle: str = ""  # as on ChatMessage: how the platform wants this press answered
     private: bool = False  # pressed in a one-to-one chat with the bot
+    aliases: tuple[str, ...] = ()  # as on ChatMessage: other ids of the same person
 
 
 class MemberJoined(msgspec.Struct, frozen=True, tag="joined"):

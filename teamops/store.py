@@ -3,7 +3,9 @@
 Collections:
   users      one per (platform, user_id): the user's zone and where it came from (`source`:
              command, web, or the platform's name for a zone read from the user's profile there,
-             with `profile_at` saying when it was read).
+             with `profile_at` saying when it was read). `aliases`: other ids the platform gave
+             for the same person (WhatsApp's phone number beside the business-scoped id); a user
+             is found by any of them. `direct_at`: when they last wrote to us one-to-one.
   chats      one per (platform, chat_id): members (name, zone, working hours), extra zones,
              settings (muted, time_format, notices), phrase shapes learned as not times, the last
              verification prompt per member and the message waiting for a member's zone.
@@ -101,6 +103,7 @@ class Store:
         db = self.db
         await asyncio.gather(
             db.users.create_index([("platform", 1), ("user_id", 1)], unique=True, name="platform_user"),
+            db.users.create_index([("platform", 1), ("aliases", 1)], name="platform_aliases"),
             db.chats.create_index([("platform", 1), ("chat_id", 1)], unique=True, name="platform_chat"),
             db.inbox.create_index([("platform", 1), ("event_id", 1)], unique=True, name="platform_event"),
             db.inbox.create_index("state", name="state"),
@@ -259,7 +262,78 @@ class Store:
 
     # ----- users -----
     async def user(self, platform: str, user_id: str) -> dict | None:
-        return await self.db.users.find_one({"platform": platform, "user_id": user_id})
+        """The user stored under this id, or under another id of theirs that has this as an alias."""
+        doc = await self.db.users.find_one({"platform": platform, "user_id": user_id})
+        if doc is None:
+            doc = await self.db.users.find_one({"platform": platform, "aliases": user_id})
+        return doc
+
+    async def link_user(self, platform: str, user_id: str, aliases) -> None:
+        """`aliases` are other ids of the person `user_id` names (a phone number beside a
+        business-scoped id): what was stored under them becomes theirs under `user_id`, their zone
+        (unless `user_id` has one already), memberships, prompts and waiting messages, and a later
+        look-up by any of them finds this user. One read when nothing is new."""
+        from pymongo.errors import DuplicateKeyError
+
+        aliases = [alias for alias in dict.fromkeys(aliases) if alias and alias != user_id]
+        if not aliases:
+            return
+        await self._wait_indexed()
+        users = self.db.users
+        doc = await users.find_one({"platform": platform, "user_id": user_id})
+        if doc is not None and set(aliases) <= set(doc.get("aliases") or ()):
+            return
+        older = await users.find({"platform": platform, "user_id": {"$in": aliases}}).to_list()
+        carried: dict = {}
+        for old in older:
+            for name in ("tz", "source", "name", "updated_at", "profile_tz", "profile_at", "direct_at"):
+                if name in old and (doc is None or name not in doc) and name not in carried:
+                    carried[name] = old[name]
+            aliases.extend(a for a in old.get("aliases") or () if a != user_id and a not in aliases)
+        if doc is not None and "tz" in doc:
+            # Their zone under this id wins; what came from the other ids is only filled in.
+            for name in ("tz", "source", "updated_at", "profile_tz", "profile_at"):
+                carried.pop(name, None)
+        update: dict = {"$addToSet": {"aliases": {"$each": aliases}}, "$setOnInsert": {"created_at": _now()}}
+        if carried:
+            update["$set"] = carried
+        try:
+            await users.update_one({"platform": platform, "user_id": user_id}, update, upsert=True)
+        except DuplicateKeyError:  # written meanwhile by another event of theirs: add to it
+            update.pop("$setOnInsert")
+            await users.update_one({"platform": platform, "user_id": user_id}, update)
+        if older:
+            await users.delete_many({"platform": platform, "user_id": {"$in": [old["user_id"] for old in older]}})
+        for alias in aliases:
+            await self.db.chats.update_many(
+                {"platform": platform, "$or": [{f"members.{alias}": {"$exists": True}}, {f"prompts.{alias}": {"$exists": True}}]},
+                {"$rename": {f"members.{alias}": f"members.{user_id}", f"prompts.{alias}": f"prompts.{user_id}"}},
+            )
+            try:
+                await self.db.pending.update_many({"platform": platform, "user_id": alias}, {"$set": {"user_id": user_id}})
+            except DuplicateKeyError:
+                pass  # a message of theirs waits under both ids in one chat: the newer one stays
+        if carried.get("tz"):
+            await self.db.chats.update_many(
+                {"platform": platform, f"members.{user_id}": {"$exists": True}},
+                {"$set": {f"members.{user_id}.tz": carried["tz"]}},
+            )
+
+    async def note_direct(self, platform: str, user_id: str, at: float) -> None:
+        """The user wrote to us one-to-one at `at` (unix seconds): a platform that only lets us
+        write to people who wrote lately (WhatsApp's 24-hour window) asks `direct_at`."""
+        from pymongo.errors import DuplicateKeyError
+
+        await self._wait_indexed()
+        moment = datetime.fromtimestamp(at, timezone.utc)
+        try:
+            await self.db.users.update_one(
+                {"platform": platform, "user_id": user_id},
+                {"$max": {"direct_at": moment}, "$setOnInsert": {"created_at": _now()}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            await self.db.users.update_one({"platform": platform, "user_id": user_id}, {"$max": {"direct_at": moment}})
 
     async def set_user_zone(self, platform: str, user_id: str, tz: str, source: str, name: str = "") -> None:
         """Store the user's zone and carry it into every chat the user is a member of."""
@@ -299,7 +373,14 @@ class Store:
         if not ids:
             return {}
         docs = await self.db.users.find({"platform": platform, "user_id": {"$in": ids}}).to_list()
-        return {doc["user_id"]: doc for doc in docs}
+        found = {doc["user_id"]: doc for doc in docs}
+        missing = [user_id for user_id in ids if user_id not in found]
+        if missing:  # found under another id of theirs (Store.link_user)
+            for doc in await self.db.users.find({"platform": platform, "aliases": {"$in": missing}}).to_list():
+                for alias in doc.get("aliases") or ():
+                    if alias in missing:
+                        found.setdefault(alias, doc)
+        return found
 
     async def set_profiles(self, platform: str, profiles: dict, source: str, override: bool = False) -> None:
         """Store what a platform's directory says about users (`profiles`: user id -> Profile).
@@ -353,7 +434,7 @@ class Store:
 
     async def forget_user(self, platform: str, user_id: str) -> None:
         """Delete everything stored about one user: the zone, memberships, prompts, waiting messages."""
-        await self.db.users.delete_one({"platform": platform, "user_id": user_id})
+        await self.db.users.delete_many({"platform": platform, "$or": [{"user_id": user_id}, {"aliases": user_id}]})
         await self.db.chats.update_many(
             {"platform": platform, "$or": [{f"members.{user_id}": {"$exists": True}}, {f"prompts.{user_id}": {"$exists": True}}]},
             {"$unset": {f"members.{user_id}": "", f"prompts.{user_id}": ""}},

@@ -250,7 +250,7 @@ class AppProcess:
 def app_env(mongo_uri: str, telegram_api: FakeTelegram | None = None, **extra) -> dict:
     # A key in the developer's environment must never send test messages to the real provider.
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TELEGRAM_", "MONGODB_", "TEAM_", "DISCORD_", "TOGETHER_", "MODEL_", "SLACK_"))}
+           if not k.startswith(("TELEGRAM_", "MONGODB_", "TEAM_", "DISCORD_", "TOGETHER_", "MODEL_", "SLACK_", "WHATSAPP_"))}
     env.update(
         MONGODB_URI=mongo_uri,
         VERIFY_TOKEN_SECRET=VERIFY_SECRET,
