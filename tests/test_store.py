@@ -86,3 +86,37 @@ def test_member_upserts_wait_for_the_unique_index(mongo_uri, db):
     assert asyncio.run(scenario()), "nothing is written before the index exists"
     [chat] = list(db.chats.find({"platform": "telegram", "chat_id": "-1"}))
     assert sorted(chat["members"]) == ["0", "1", "2", "3", "4"]
+
+
+def test_a_person_known_by_two_ids_is_one_user_found_by_either(mongo_uri):
+    """Phone first (zone, a group membership, a waiting message), then the business-scoped id,
+    whose record another event of theirs had already started (their one-to-one stamp)."""
+
+    async def scenario():
+        store = Store(mongo_uri, "unused")
+        await store.ensure_indexes()
+        await store.set_user_zone("whatsapp", "14155550000", "Asia/Tokyo", "command", "Kenji")
+        await store.touch_member("whatsapp", "group:G", "14155550000", "Kenji", "Asia/Tokyo")
+        await store.set_pending("whatsapp", "group:G", "14155550000", {"text": "at 10"})
+        await store.note_direct("whatsapp", "US-999", 1_780_000_000)
+        await store.link_user("whatsapp", "US-999", ["14155550000"])
+        await store.link_user("whatsapp", "US-999", ["14155550000"])  # again: nothing new, nothing changes
+        by_bsuid = await store.user("whatsapp", "US-999")
+        by_phone = await store.user("whatsapp", "14155550000")
+        many = await store.users_many("whatsapp", ["14155550000", "US-999"])
+        chat = await store.chat("whatsapp", "group:G")
+        waiting = await store.take_pending("whatsapp", "group:G", "US-999", "k")
+        count = await store.db.users.count_documents({"platform": "whatsapp"})
+        await store.forget_user("whatsapp", "14155550000")
+        gone = await store.user("whatsapp", "US-999")
+        await store.close()
+        return by_bsuid, by_phone, many, chat, waiting, count, gone
+
+    by_bsuid, by_phone, many, chat, waiting, count, gone = asyncio.run(scenario())
+    assert count == 1, "one record, not two"
+    assert by_bsuid["tz"] == "Asia/Tokyo" and by_bsuid["source"] == "command" and by_bsuid["direct_at"]
+    assert by_bsuid["aliases"] == ["14155550000"] and by_phone["_id"] == by_bsuid["_id"]
+    assert many["14155550000"]["_id"] == many["US-999"]["_id"]
+    assert list(chat["members"]) == ["US-999"] and chat["members"]["US-999"]["tz"] == "Asia/Tokyo"
+    assert waiting == {"text": "at 10"}
+    assert gone is None, "/forget under either id forgets the person"
