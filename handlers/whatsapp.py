@@ -272,7 +272,7 @@ class WhatsAppWebhook:
         try:
             notification = _decode(body)
             values = [
-                (entry.id, _decode_value(change.value))
+                _decode_value(change.value)
                 for entry in notification.entry
                 for change in entry.changes
                 if change.field == "messages" and len(change.value)
@@ -282,7 +282,7 @@ class WhatsAppWebhook:
         resp.media = {"ok": True}
         if notification.object != OBJECT:
             return  # another product's notification signed by the same app: not ours to read
-        for account, value in values:
+        for value in values:
             metadata = value.metadata or Metadata()
             if self.phone_number_id and metadata.phone_number_id and metadata.phone_number_id != self.phone_number_id:
                 log.info("whatsapp delivery for another number id=%s: ignored", metadata.phone_number_id[:30])

@@ -15,7 +15,10 @@ NUMBER = "15550783881"
 LINK = Button(text="Set my time zone", url="https://verify.test/verify?token=abc", private_start="tzX_sig")
 
 
-def reply(chat_id: str = PHONE, body=(Span("sync at 15:30"),), **fields) -> Reply:
+SYNC = (Span("sync at 15:30"),)
+
+
+def reply(chat_id: str = PHONE, body=SYNC, **fields) -> Reply:
     return Reply(platform="whatsapp", chat_id=chat_id, body=tuple(body), **fields)
 
 
