@@ -225,17 +225,17 @@ def test_statuses_are_acknowledged_and_a_failed_reply_is_logged_by_id(meta, grap
 
 def test_commands_typed_as_text_and_a_button_tap_runs_its_choice(meta, graph, db):
     before = len(graph.sent())
-    meta.send(text_message("/tz Paris"))
+    meta.send(text_message("/tz Springfield"))  # Missouri, Massachusetts, Oregon: a choice
     [asked] = graph.wait_sent(before + 1)[before:]
-    if asked["type"] == "interactive":  # Paris, France and Paris, Texas (and others): a choice
-        buttons = asked["interactive"]["action"]["buttons"]
-        france = next(b["reply"] for b in buttons if "Europe/Paris" in b["reply"]["id"])
-        assert all(len(b["reply"]["title"]) <= 20 for b in buttons)
-        meta.send(tap(france["id"], france["title"]))
-        confirm = graph.wait_sent(before + 2)[before + 1]
-        assert "Europe/Paris" in confirm["text"]["body"]
+    assert asked["type"] == "interactive" and asked["interactive"]["type"] == "button"
+    buttons = [b["reply"] for b in asked["interactive"]["action"]["buttons"]]
+    assert len(buttons) == 3 and all(len(b["title"]) <= 20 for b in buttons), buttons
+    oregon = next(b for b in buttons if b["id"].endswith("America/Los_Angeles"))
+    meta.send(tap(oregon["id"], oregon["title"], buttons_message="wamid.OUT000001"))
+    confirm = graph.wait_sent(before + 2)[before + 1]
+    assert "America/Los_Angeles" in confirm["text"]["body"]
     stored = db.users.find_one({"platform": "whatsapp", "user_id": KEY})
-    assert stored["tz"] == "Europe/Paris" and stored["source"] == "command"
+    assert stored["tz"] == "America/Los_Angeles" and stored["source"] == "command"
     assert PHONE in stored["aliases"]
 
     count = len(graph.sent())
@@ -268,10 +268,11 @@ def test_the_verification_link_comes_as_a_url_button_one_to_one(meta, graph):
 
 def test_user_text_cannot_inject_markup(meta, graph):
     before = len(graph.sent())
-    meta.send(text_message("/tz *Springfield* _x_ ~y~ ```z```"))
+    meta.send(text_message("/tz *Nowhere* _x_ ~y~ ```z```"))
     [sent] = graph.wait_sent(before + 1)[before:]
-    body = (sent.get("text") or sent.get("interactive", {}).get("body"))["body" if "text" in sent else "text"]
-    for marker in ("*Springfield*", "_x_", "~y~", "```"):
+    body = sent["interactive"]["body"]["text"]  # "I don't know … called “…”", with the link button
+    assert "\u2217Nowhere\u2217" in body, body
+    for marker in ("*Nowhere*", "_x_", "~y~", "```"):
         assert marker not in body, body
 
 
