@@ -292,9 +292,15 @@ class WhatsAppWebhook:
             self.business.learn(value.metadata)
             for status in value.statuses:
                 self._status(status)
-            stored.extend(self._message(message, value.contacts, resp, started) for message in value.messages)
-        # At once: the inbox writes of one delivery go to the database together (store._GroupInsert).
-        await asyncio.gather(*stored)
+            for message in value.messages:
+                found = self._look(message, value.contacts, resp)
+                if found is not None:
+                    stored.append(self._store(*found, started))
+        if len(stored) == 1:
+            await stored[0]
+        elif stored:
+            # At once: the inbox writes of one delivery go to the database together (store._GroupInsert).
+            await asyncio.gather(*stored)
 
     def _status(self, status: Status) -> None:
         if status.status != "failed":
@@ -302,10 +308,11 @@ class WhatsAppWebhook:
         codes = ",".join(str(error.code) for error in status.errors[:3]) or "none"
         log.warning("whatsapp reply failed: message=%s code=%s", status.id[:80], codes)
 
-    async def _message(self, message: Message, contacts: list[Contact], resp, started: float) -> None:
+    def _look(self, message: Message, contacts: list[Contact], resp):
+        """The quick look at one message: (wamid, chat id, event) to store, or None (no I/O)."""
         writer = writer_of(message, contacts)
         if writer is None:
-            return
+            return None
         chat_id, direct = chat_of(message, writer)
         if direct:
             self._note_direct(writer.user_id, _seconds(message.timestamp), resp)
@@ -314,7 +321,10 @@ class WhatsAppWebhook:
             if not direct and self.sightings.is_new(PLATFORM, chat_id, writer.user_id):
                 # No time, but a member of this group: their zone counts here from now on.
                 resp.schedule(partial(self.sightings.note, PLATFORM, chat_id, writer.user_id, writer.name))
-            return
+            return None
+        return message, chat_id, event
+
+    async def _store(self, message: Message, chat_id: str, event, started: float) -> None:
         try:
             item = await self.store.inbox_put(PLATFORM, message.id, to_doc(event))
         except StorageError as exc:
