@@ -137,3 +137,24 @@ def test_edits_cannot_be_made_and_a_bare_tap_needs_nothing(fake):
     assert fake.calls == []
     said = Reply(platform="whatsapp", chat_id=PHONE, ack_press="wamid.TAP1", body=(Span("This button is for someone else."),))
     assert send(fake, said).status == "sent" and len(fake.calls) == 1
+
+
+def test_a_bsuid_that_cannot_take_buttons_gets_them_as_text_in_its_own_chat(fake):
+    link = Reply(platform="whatsapp", chat_id="US-1349", body=(Span("Tap to set your zone."),), reply_to="wamid.IN1",
+                 buttons=((Button(text="Set my time zone", url="https://x.test/verify?token=t", private_start="c"),),))
+    fake.fail_next(131062)
+    assert send(fake, link).status == "sent"
+    first, second = fake.calls
+    assert first["body"]["type"] == "interactive" and first["status"] == 400
+    assert second["body"]["recipient"] == "US.1349" and second["body"]["type"] == "text"
+    assert second["body"]["text"]["body"] == "Tap to set your zone.\n\nSet my time zone: https://x.test/verify?token=t"
+    assert second["body"]["context"] == {"message_id": "wamid.IN1"}
+
+    # Long enough that the text went first: only the buttons message's part is sent again.
+    fake.calls.clear()
+    long = Reply(platform="whatsapp", chat_id="US-1349", body=(Span("x" * 1100 + "\n\nTap."),),
+                 buttons=((Button(text="Yes", data="move:US-1349:Europe/Lisbon"), Button(text="No", data="move:US-1349:no")),))
+    fake.fail_next(131062, kind="interactive")
+    assert send(fake, long).status == "sent"
+    assert [c["body"]["type"] for c in fake.calls] == ["text", "interactive", "text"]
+    assert fake.calls[2]["body"]["text"]["body"] == "Tap.\n\n\u2022 Yes\n\u2022 No"

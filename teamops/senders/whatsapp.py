@@ -23,7 +23,9 @@ Errors (the Graph envelope's `error.code`): 130429 (throughput), 131056 (pair ra
 (number in maintenance) are retried with a growing wait (4 s, 16 s inline, then through the
 inbox); 5xx and connection failures with a short backoff; 131047 (outside the 24-hour window),
 131062 (a business-scoped id cannot receive this) and every other 4xx are final: logged by the
-worker with the chat and event ids, and dropped. The access token is never logged.
+worker with the chat and event ids, and dropped. One exception: buttons refused with 131062 (a
+BSUID recipient that cannot take interactive messages yet) are sent again as text in that
+person's own chat, the link written out. The access token is never logged.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ MAX_REPLY_BUTTONS = 3
 WINDOW_SECONDS = 24 * 3600 - 300  # the customer service window, with a margin for clocks and queues
 RATE_LIMITED = frozenset((130429, 131056, 131057))
 WINDOW_CLOSED = frozenset((131047, 131062))  # not deliverable to this person now: final
+NO_INTERACTIVE = 131062  # a business-scoped id that cannot take this type: sent again as text
 BACKOFF = (0.5, 1.5, 4.0)
 RATE_BACKOFF = (4.0, 16.0, 64.0)  # 4^n seconds, the pair rate limit's own advice
 MAX_INLINE_WAIT = 30.0  # a longer wait goes back to the inbox instead of holding a worker
@@ -161,13 +164,25 @@ def _text(target: dict, context: dict, text: str) -> dict:
     return _message(target, context, type="text", text={"preview_url": False, "body": _cut(text, TEXT_LIMIT)})
 
 
-def render(reply: Reply, business_number: str = "", phone: str = "", one_to_one: str = "") -> list[dict]:
+def _buttons(reply: Reply) -> list[Button]:
+    return [button for row in reply.buttons for button in row]
+
+
+def _plain_lines(buttons: list[Button]) -> str:
+    """Buttons as text, for one person's own chat only: a link written out, choices listed."""
+    lines = [f"{escape(b.text)}: {b.url}" if b.url else f"\u2022 {escape(b.text)}" for b in buttons if b.url or b.data]
+    return "\n\n" + "\n".join(lines) if lines else ""
+
+
+def render(reply: Reply, business_number: str = "", phone: str = "", one_to_one: str = "",
+           plain: bool = False) -> list[dict]:
     """The messages (request bodies, in order) that deliver `reply`; [] when there is nothing to send.
 
     `phone`: the number of the person the chat (or `one_to_one`) is with, when known. `one_to_one`:
     deliver to this person's one-to-one chat instead of `reply.chat_id` (a private answer from a
-    group; it answers no message there, so it carries no context)."""
-    buttons = [button for row in reply.buttons for button in row]
+    group; it answers no message there, so it carries no context). `plain`: no interactive message
+    in a one-to-one chat either (the buttons as text), for a recipient that cannot take one."""
+    buttons = _buttons(reply)
     text = markup(reply)
     if is_group(reply.chat_id) and not one_to_one:
         target = {"recipient_type": "group", "to": reply.chat_id[len(GROUP):]}
@@ -176,6 +191,9 @@ def render(reply: Reply, business_number: str = "", phone: str = "", one_to_one:
         return [_text(target, context, text)] if text.strip() else []
     target = address(one_to_one or reply.chat_id, phone)
     context = {"context": {"message_id": reply.reply_to}} if reply.reply_to and not one_to_one else {}
+    if plain:
+        text += _plain_lines(buttons)
+        return [_text(target, context, text)] if text.strip() else []
     link = next((button for button in buttons if button.url), None)
     choices = [button for button in buttons if button.data and not button.url]
     if link is not None:
@@ -280,21 +298,37 @@ class WhatsAppSender:
             if not window_open(user):
                 return Outcome("refused", detail="outside the 24-hour window")
             phone = reply.reply_handle or phone_of(reply.private_to, user)
-            messages = render(reply, self.number, phone, one_to_one=reply.private_to)
+            person = reply.private_to
         else:
             phone = reply.reply_handle
             if not phone and not is_group(reply.chat_id) and not reply.chat_id.isdigit():
                 phone = phone_of(reply.chat_id, await self.contact(reply.chat_id))
-            messages = render(reply, self.number, phone)
-        outcome = SENT
-        for message in messages:
-            outcome = await self._call(message)
-            if outcome.status != "sent":
-                break
+            person = ""
+        messages = render(reply, self.number, phone, one_to_one=person)
+        outcome, failed = await self._deliver(messages)
+        if (outcome.status == "dropped" and outcome.detail.startswith(f"{NO_INTERACTIVE} ")
+                and messages[failed].get("type") == "interactive"):
+            # A business-scoped id that cannot take buttons yet: the rest of the reply as text, in
+            # the person's own chat (groups never get interactive messages, so never there).
+            log.info("whatsapp send: %s; sending the buttons as text", NO_INTERACTIVE)
+            again = render(reply, self.number, phone, one_to_one=person, plain=True)
+            if failed:  # the long text went out already: only what the buttons message held
+                again = [{**again[0], "text": {"preview_url": False, "body": _cut(
+                    messages[failed]["interactive"]["body"]["text"] + _plain_lines(_buttons(reply)), TEXT_LIMIT)}}]
+                again[0].pop("context", None)
+            outcome, _ = await self._deliver(again)
         if private and outcome.status == "dropped" and outcome.detail.split(" ")[0] in {str(c) for c in WINDOW_CLOSED}:
             return Outcome("refused", detail=outcome.detail)  # the group gets the fallback instead
         # WhatsApp cannot edit a message: no id worth keeping for later edits.
         return Outcome(outcome.status, outcome.retry_after, outcome.detail)
+
+    async def _deliver(self, messages: list[dict]) -> tuple[Outcome, int]:
+        """Send in order until one is not sent: its outcome and index (the last one's if all were)."""
+        for index, message in enumerate(messages):
+            outcome = await self._call(message)
+            if outcome.status != "sent":
+                return outcome, index
+        return SENT, max(len(messages) - 1, 0)
 
     async def _call(self, message: dict) -> Outcome:
         data = _encode(message)

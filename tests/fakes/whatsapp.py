@@ -53,7 +53,7 @@ class FakeWhatsApp:
         self.path = f"/{version}/{phone_number_id}/messages"
         self.calls: list[dict] = []
         self.problems: list[str] = []
-        self.script: list[int] = []  # error codes to answer the next sends with
+        self.script: list[tuple[int, str]] = []  # (error code, message type or "") for the next sends
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
         fake = self
@@ -77,9 +77,10 @@ class FakeWhatsApp:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def fail_next(self, code: int, times: int = 1) -> None:
+    def fail_next(self, code: int, times: int = 1, kind: str = "") -> None:
+        """Answer the next sends (with `kind`, the next sends of that message type) with `code`."""
         with self.lock:
-            self.script.extend([code] * times)
+            self.script.extend([(code, kind)] * times)
 
     def _serve(self, request, method: str) -> None:
         length = int(request.headers.get("Content-Length") or 0)
@@ -90,8 +91,8 @@ class FakeWhatsApp:
             if problems:
                 self.problems.extend(problems)
                 status, answer = error_answer(100)
-            elif self.script:
-                status, answer = error_answer(self.script.pop(0))
+            elif self.script and self.script[0][1] in ("", (body or {}).get("type")):
+                status, answer = error_answer(self.script.pop(0)[0])
             else:
                 status, answer = 200, self._accepted(body)
             self.calls.append({"method": method, "path": request.path, "body": body, "status": status,
