@@ -40,6 +40,10 @@ OBJECT = "whatsapp_business_account"
 DIRECT_NOTE_EVERY = 600.0  # seconds: how often a person's one-to-one writing is recorded, at most
 DIRECT_KEPT = 50_000
 CHALLENGE = re.compile(r"[0-9]{1,64}")  # Meta's challenges are numbers; anything else is not echoed
+# The ids we key people on, as Meta documents them; anything else is not taken for an id (the
+# store uses them in field names, where "." or "$" would change what a write means).
+PHONE = re.compile(r"[0-9]{5,20}")
+BSUID = re.compile(r"[A-Z]{2}(?:\.[A-Za-z0-9]{1,128}){1,3}")
 # What a body that is not a notification raises while decoding.
 UNREADABLE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeError, RecursionError)
 
@@ -195,6 +199,8 @@ def writer_of(message: Message, contacts: list[Contact]) -> Writer | None:
     contact = contact or Contact()
     phone = message.from_ or contact.wa_id
     bsuid = message.from_user_id or contact.user_id
+    phone = phone if PHONE.fullmatch(phone) else ""
+    bsuid = bsuid if BSUID.fullmatch(bsuid) else ""
     key = user_key(bsuid, phone)
     if not key:
         return None
@@ -205,7 +211,7 @@ def writer_of(message: Message, contacts: list[Contact]) -> Writer | None:
 def chat_of(message: Message, writer: Writer) -> tuple[str, bool]:
     """(chat id, one-to-one?)"""
     if message.group_id:
-        return GROUP + message.group_id, False
+        return GROUP + message.group_id[:200], False
     return writer.user_id, True
 
 

@@ -62,6 +62,9 @@ WRITERS = [
     ("a parent BSUID keeps its parts",
      message(from_user_id="US.ENT.99"), [],
      ("US-ENT-99", "Someone", "", ())),
+    ("an id not of the documented form is not taken (it would be a field path in the store)",
+     message(from_="1650$set", from_user_id="US.1349"), [],
+     ("US-1349", "Someone", "", ())),
 ]
 
 
@@ -73,6 +76,7 @@ def test_writer(why, given, contacts, expected):
 
 def test_nobody_named_means_no_writer():
     assert writer_of(message(), []) is None
+    assert writer_of(message(from_="a.b", from_user_id="us.$x"), []) is None
 
 
 def test_which_messages_are_for_us():
