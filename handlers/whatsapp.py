@@ -29,7 +29,7 @@ import msgspec
 
 from handlers import decode_error, read_body
 from teamops import commands, mentions, relocation
-from teamops.events import ButtonPress, ChatMessage, to_doc
+from teamops.events import ButtonPress, ChatMessage, NotATime, to_doc
 from teamops.store import StorageError
 
 log = logging.getLogger("teamops.whatsapp")
@@ -37,6 +37,7 @@ log = logging.getLogger("teamops.whatsapp")
 PLATFORM = "whatsapp"
 GROUP = "group:"  # chat ids of groups start with this; a one-to-one chat's id is the person's
 OBJECT = "whatsapp_business_account"
+NOT_A_TIME_EMOJI = "\u274c"  # ❌ on one of our conversions: "not a time"
 DIRECT_NOTE_EVERY = 600.0  # seconds: how often a person's one-to-one writing is recorded, at most
 DIRECT_KEPT = 50_000
 CHALLENGE = re.compile(r"[0-9]{1,64}")  # Meta's challenges are numbers; anything else is not echoed
@@ -77,6 +78,14 @@ class Context(msgspec.Struct):
     id: str = ""  # the message this one answers (for a tap: our buttons message)
 
 
+class Reaction(msgspec.Struct):
+    """`type: reaction` (not in platforms.md; the shape of whatsapp-api-js's ServerReactionMessage):
+    an emoji put on a message, or taken off (no emoji)."""
+
+    message_id: str = ""
+    emoji: str = ""
+
+
 class Message(msgspec.Struct):
     id: str  # the wamid: every delivery of this message carries it
     type: str = ""
@@ -87,6 +96,7 @@ class Message(msgspec.Struct):
     text: Text | None = None
     interactive: Interactive | None = None
     context: Context | None = None
+    reaction: Reaction | None = None
 
 
 class StatusError(msgspec.Struct):
@@ -217,13 +227,23 @@ def chat_of(message: Message, writer: Writer) -> tuple[str, bool]:
 
 def to_event(message: Message, writer: Writer, unread_too: bool = False):
     """The platform-neutral event in one message, or None when there is nothing for us: text we
-    do not read, a type we do not serve (media, reactions, locations, …), a tap on something that
-    is not a reply button. Edits of messages are not part of the documented webhook: not served."""
+    do not read, a type we do not serve (media, locations, reactions other than ❌, …), a tap on
+    something that is not a reply button. Edits of messages are not part of the documented webhook:
+    not served."""
     chat_id, direct = chat_of(message, writer)
     common = dict(platform=PLATFORM, chat_id=chat_id, user_id=writer.user_id, user_name=writer.name,
                   private=direct, aliases=writer.aliases, reply_handle=writer.phone)
+    if message.type == "reaction" and message.reaction is not None:
+        reaction = message.reaction
+        if reaction.emoji != NOT_A_TIME_EMOJI or not reaction.message_id:
+            return None
+        return NotATime(platform=PLATFORM, chat_id=chat_id, user_id=writer.user_id, reply_id=reaction.message_id)
     if message.type == "text" and message.text is not None:
         text = message.text.body.strip()
+        answered = (message.context or Context()).id
+        if answered and commands.says_not_a_time(text):
+            # "not a time" as a reply to a message: the worker looks up whether it is one of ours.
+            return NotATime(platform=PLATFORM, chat_id=chat_id, user_id=writer.user_id, reply_id=answered)
         sent_at = _seconds(message.timestamp)
         if not text or not worth_reading(text, sent_at, unread_too):
             return None

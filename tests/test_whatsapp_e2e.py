@@ -351,6 +351,27 @@ def test_group_commands_are_answered_in_the_group(meta, graph):
     assert "15:30" in sent["text"]["body"]
 
 
+def test_a_cross_on_a_conversion_teaches_the_chat_that_it_was_no_time(meta, graph, db):
+    set_zone(meta, graph, "Europe/Berlin")
+    before = len(graph.sent())
+    meta.send(text_message("take the 3:16 train", group=GROUP, message_id="wamid.TRAIN1"))
+    wait_for(lambda: len(graph.sent()) > before, what="the conversion")
+    ours = graph.calls[-1]
+    assert ours["body"]["recipient_type"] == "group"
+    wamid_out = ours["answer"]["messages"][0]["id"]
+    cross = {"id": "wamid.X1", "from": PHONE, "from_user_id": BSUID, "group_id": GROUP, "timestamp": str(int(time.time())),
+             "type": "reaction", "reaction": {"message_id": wamid_out, "emoji": "\u274c"}}
+    meta.send(cross)
+    wait_for(lambda: (db.chats.find_one({"platform": "whatsapp", "chat_id": "group:" + GROUP}) or {}).get("not_times"),
+             what="the shape learned")
+    assert db.chats.find_one({"platform": "whatsapp", "chat_id": "group:" + GROUP})["not_times"] == ["#:##"]
+    count = len(graph.calls)
+    meta.send(text_message("the 4:22 train then", group=GROUP, message_id="wamid.TRAIN2"))
+    time.sleep(1.5)
+    assert len(graph.calls) == count, "the same shape stays silent in that chat"
+    assert "reply dropped" not in meta.app.logs(), "the deletion WhatsApp cannot make is no failure"
+
+
 # ----------------------------------------------------------------------------- Cloud API errors
 def test_throughput_errors_are_retried_and_a_closed_window_is_dropped(meta, graph, start_app, mongo_uri, db):
     set_zone(meta, graph, "Europe/Berlin")

@@ -50,7 +50,7 @@ def reply(**fields) -> Reply:
 
 def test_a_reply_goes_to_the_versioned_path_with_the_bearer_token(fake):
     outcome = send(fake, reply())
-    assert outcome.status == "sent" and outcome.message_id == "", "no id: WhatsApp cannot edit it later"
+    assert outcome.status == "sent" and outcome.message_id.startswith("wamid.OUT"), "its id, for a ❌ to find it"
     [call] = fake.calls
     assert call["method"] == "POST" and call["path"] == f"/v26.0/{PHONE_NUMBER_ID}/messages"
     assert call["body"]["to"] == PHONE and call["body"]["context"] == {"message_id": "wamid.IN1"}
@@ -133,6 +133,8 @@ def test_a_private_answer_without_a_known_phone_goes_to_the_bsuid(fake):
 
 def test_edits_cannot_be_made_and_a_bare_tap_needs_nothing(fake):
     assert send(fake, Reply(platform="whatsapp", chat_id=PHONE, body=(Span("x"),), edit_of="wamid.OUT1")).status == "dropped"
+    # A deletion ("not a time") cannot be made either: done as far as it can be, never retried.
+    assert send(fake, Reply(platform="whatsapp", chat_id=PHONE, edit_of="wamid.OUT1", delete=True)).status == "sent"
     assert send(fake, Reply(platform="whatsapp", chat_id=PHONE, ack_press="wamid.TAP1")).status == "sent"
     assert fake.calls == []
     said = Reply(platform="whatsapp", chat_id=PHONE, ack_press="wamid.TAP1", body=(Span("This button is for someone else."),))

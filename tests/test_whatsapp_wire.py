@@ -10,7 +10,7 @@ import pytest
 
 from handlers.whatsapp import Contact, Message, Profile, Text, signature_ok, to_event, writer_of
 from teamops import config
-from teamops.events import ButtonPress, ChatMessage
+from teamops.events import ButtonPress, ChatMessage, NotATime
 
 SECRET = b"app-secret"
 BODY = b'{"object":"whatsapp_business_account","entry":[]}'
@@ -90,6 +90,21 @@ def test_which_messages_are_for_us():
     assert grouped.chat_id == "group:Y2Fw" and not grouped.private
     direct = to_event(message(), writer)
     assert direct.chat_id == "16505551234" and direct.private and direct.reply_handle == "16505551234"
+
+
+def test_a_cross_or_not_a_time_on_a_message_says_it_was_none():
+    from handlers.whatsapp import Context, Reaction
+
+    writer = writer_of(message(from_="1650", from_user_id="US.1"), [])
+    cross = to_event(message(type="reaction", text=None, reaction=Reaction(message_id="wamid.OUT7", emoji="\u274c")), writer)
+    assert isinstance(cross, NotATime) and (cross.reply_id, cross.chat_id, cross.user_id) == ("wamid.OUT7", "US-1", "US-1")
+    said = to_event(message(text=Text(body="Not a time!"), context=Context(id="wamid.OUT8"), group_id="G"), writer)
+    assert isinstance(said, NotATime) and (said.reply_id, said.chat_id) == ("wamid.OUT8", "group:G")
+    assert to_event(message(type="reaction", text=None, reaction=Reaction(message_id="wamid.OUT7", emoji="\U0001f44d")),
+                    writer) is None, "another emoji"
+    assert to_event(message(type="reaction", text=None, reaction=Reaction(message_id="wamid.OUT7")), writer) is None, \
+        "a reaction taken off"
+    assert to_event(message(text=Text(body="not a time")), writer) is None, "answering nothing"
 
 
 def test_a_tap_is_a_button_press():

@@ -17,7 +17,9 @@ What a Reply becomes (teamops/events.py has the model):
 - A private answer in a group goes to the person one-to-one, but only while their 24-hour window
   is open (they wrote to us one-to-one in the last 24 hours: users.direct_at); otherwise, or if
   Meta says the window is closed, the sender refuses and the worker sends the group fallback.
-- WhatsApp has no edits or deletions of our messages: such a reply is dropped.
+- WhatsApp has no edits or deletions of our messages: an edit is dropped, a deletion ("not a
+  time") counts as done and the message stays. The id reported back is the wamid of the reply's
+  (first) message, so a ❌ on it finds it.
 
 Errors (the Graph envelope's `error.code`): 130429 (throughput), 131056 (pair rate) and 131057
 (number in maintenance) are retried with a growing wait (4 s, 16 s inline, then through the
@@ -288,8 +290,13 @@ class WhatsAppSender:
         return getattr(self.business, "number", "") or ""
 
     async def send(self, reply: Reply) -> Outcome:
+        if reply.edit_of and reply.delete:
+            # "Not a time" asks for our conversion to go; the chat has learned from it already,
+            # and the Cloud API deletes nothing. The reply stays; nothing to retry.
+            log.info("whatsapp cannot delete message=%s; it stays", reply.edit_of[:80])
+            return Outcome("sent", detail="cannot delete")
         if reply.edit_of:
-            return Outcome("dropped", detail="whatsapp cannot edit or delete a sent message")
+            return Outcome("dropped", detail="whatsapp cannot edit a sent message")
         if reply.ack_press and not reply.body:
             return SENT  # a tap needs no acknowledgement of its own
         private = bool(reply.private_to) and is_group(reply.chat_id)
@@ -305,7 +312,7 @@ class WhatsAppSender:
                 phone = phone_of(reply.chat_id, await self.contact(reply.chat_id))
             person = ""
         messages = render(reply, self.number, phone, one_to_one=person)
-        outcome, failed = await self._deliver(messages)
+        outcome, failed, first_id = await self._deliver(messages)
         if (outcome.status == "dropped" and outcome.detail.startswith(f"{NO_INTERACTIVE} ")
                 and messages[failed].get("type") == "interactive"):
             # A business-scoped id that cannot take buttons yet: the rest of the reply as text, in
@@ -316,19 +323,23 @@ class WhatsAppSender:
                 again = [{**again[0], "text": {"preview_url": False, "body": _cut(
                     messages[failed]["interactive"]["body"]["text"] + _plain_lines(_buttons(reply)), TEXT_LIMIT)}}]
                 again[0].pop("context", None)
-            outcome, _ = await self._deliver(again)
+            outcome, _, again_id = await self._deliver(again)
+            first_id = first_id or again_id
         if private and outcome.status == "dropped" and outcome.detail.split(" ")[0] in {str(c) for c in WINDOW_CLOSED}:
             return Outcome("refused", detail=outcome.detail)  # the group gets the fallback instead
-        # WhatsApp cannot edit a message: no id worth keeping for later edits.
-        return Outcome(outcome.status, outcome.retry_after, outcome.detail)
+        # The id of the message showing the reply (its text), for a ❌ on it to find it.
+        return Outcome(outcome.status, outcome.retry_after, outcome.detail, first_id if outcome.status == "sent" else "")
 
-    async def _deliver(self, messages: list[dict]) -> tuple[Outcome, int]:
-        """Send in order until one is not sent: its outcome and index (the last one's if all were)."""
+    async def _deliver(self, messages: list[dict]) -> tuple[Outcome, int, str]:
+        """Send in order until one is not sent: (its outcome, its index, the first message's id);
+        all sent: the last index."""
+        first_id = ""
         for index, message in enumerate(messages):
             outcome = await self._call(message)
             if outcome.status != "sent":
-                return outcome, index
-        return SENT, max(len(messages) - 1, 0)
+                return outcome, index, first_id
+            first_id = first_id or outcome.message_id
+        return SENT, max(len(messages) - 1, 0), first_id
 
     async def _call(self, message: dict) -> Outcome:
         data = _encode(message)
@@ -365,6 +376,7 @@ class WhatsAppSender:
                 sent = []
             if sent and sent[0].id:
                 log.info("whatsapp sent message=%s", sent[0].id[:80])  # a failed status later names it
+                return Outcome("sent", message_id=sent[0].id)
             return SENT
         try:
             code = (_decode_failure(response.data).error or _Error()).code

@@ -96,7 +96,7 @@ class FakeWhatsApp:
             else:
                 status, answer = 200, self._accepted(body)
             self.calls.append({"method": method, "path": request.path, "body": body, "status": status,
-                               "at": time.monotonic()})
+                               "answer": answer, "at": time.monotonic()})
         data = json.dumps(answer).encode()
         request.send_response(status)
         request.send_header("Content-Type", "application/json")
