@@ -1,5 +1,5 @@
 """HTTP edges of the service: one module per endpoint family, plus what they all share here
-(bounded body reading, JSON via msgspec, and errors that are always `{"error": ...}`)."""
+(bounded body reading, the one way a body is decoded, and errors that are always `{"error": ...}`)."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ class MsgspecJSON(BaseHandler):
         return _encode(media)
 
     def deserialize(self, stream, content_type, content_length):
-        return msgspec.json.decode(stream.read())
+        return _media(stream.read())
 
     async def deserialize_async(self, stream, content_type, content_length):
-        return msgspec.json.decode(await stream.read())
+        return _media(await stream.read())
 
     _serialize_sync = serialize
 
@@ -40,12 +40,12 @@ def use_msgspec(app: falcon.asgi.App) -> None:
 async def read_body(req: falcon.asgi.Request, limit: int) -> bytes:
     """The whole request body, or 413 as soon as it is known to exceed `limit` bytes."""
     if req.content_length is not None and req.content_length > limit:
-        raise falcon.HTTPPayloadTooLarge(title="request body too large")
+        raise falcon.HTTPContentTooLarge(title="request body too large")
     chunks, size = [], 0
     async for chunk in req.stream:
         size += len(chunk)
         if size > limit:
-            raise falcon.HTTPPayloadTooLarge(title="request body too large")
+            raise falcon.HTTPContentTooLarge(title="request body too large")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -54,11 +54,43 @@ def bad_request(message: str) -> falcon.HTTPBadRequest:
     return falcon.HTTPBadRequest(title=message)
 
 
+# What a body that is not a payload raises while msgspec decodes it: malformed or mistyped JSON
+# (numbers out of range included), a string that is not UTF-8, nesting deeper than it goes.
+UNREADABLE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeError, RecursionError)
+IDENT_CHARS = 64  # sender-chosen ids are cut to this in log lines
+
+
+def ident(value) -> str:
+    """A sender-chosen id as it may appear in a log line: cut to a sane length."""
+    return str(value)[:IDENT_CHARS]
+
+
 def decode_error(exc: Exception) -> falcon.HTTPBadRequest:
     """msgspec's own words are about the shape (a field name and type), never the values."""
     if isinstance(exc, msgspec.ValidationError):
-        return bad_request(f"invalid payload: {exc}")
+        return bad_request(f"invalid payload: {str(exc)[:200]}")
+    if isinstance(exc, UnicodeError):
+        return bad_request("malformed JSON: a string is not UTF-8")
+    if isinstance(exc, RecursionError):
+        return bad_request("malformed JSON: nested too deeply")
     return bad_request("malformed JSON")
+
+
+def decode(decoder, body: bytes, what: str):
+    """`decoder(body)` (a msgspec decoder's `decode`), or a 400 with the reason, said once as a
+    WARNING naming the endpoint (`what`) and never the body. Every endpoint decodes through here,
+    so no body of any shape reaches a handler undecoded or gets past as a 500."""
+    try:
+        return decoder(body)
+    except UNREADABLE as exc:
+        error = decode_error(exc)
+        log.warning("%s: unreadable body, answered 400 (%s)", what, error.title)
+        raise error from None
+
+
+def _media(body: bytes):
+    # req.get_media(): the same 400 as every other unreadable body.
+    return decode(msgspec.json.decode, body, "request media")
 
 
 async def on_http_error(req, resp, ex: falcon.HTTPError, params) -> None:

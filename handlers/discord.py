@@ -18,7 +18,7 @@ from functools import partial
 import falcon
 import msgspec
 
-from handlers import decode_error, read_body
+from handlers import decode, read_body
 from teamops import commands
 from teamops.events import ButtonPress, ChatMessage, Quoted, Reply, Span, to_doc
 from teamops.senders import discord as wire
@@ -253,10 +253,7 @@ class DiscordInteractions:
         if not signature_ok(self._key, req.get_header("X-Signature-Ed25519") or "",
                             req.get_header("X-Signature-Timestamp") or "", body):
             raise falcon.HTTPUnauthorized(title="invalid request signature")
-        try:
-            interaction = _decode(body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise decode_error(exc) from None
+        interaction = decode(_decode, body, "discord interaction")
         if interaction.type == PING:
             resp.media = {"type": wire.PONG}
             return

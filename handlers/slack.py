@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 import falcon
 import msgspec
 
-from handlers import bad_request, decode_error, read_body
+from handlers import bad_request, decode, read_body
 from teamops import commands, mentions, relocation
 from teamops.events import (
     NotATime,
@@ -42,9 +42,6 @@ MAX_SKEW_SECONDS = 300  # Slack's own rule: a request older (or newer) than this
 MESSAGE_SUBTYPES = ("", "thread_broadcast", "file_share")  # the subtypes that carry a person's words
 CONVERT_CALLBACK = "convert_for_me"  # the message shortcut's callback_id (see slack_manifest)
 PROFILES_KEPT = 50_000
-# What a body that is not a payload raises while decoding: malformed or mistyped JSON, a string
-# that is not UTF-8, nesting deeper than the decoder goes.
-UNREADABLE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeError, RecursionError)
 
 
 # ----------------------------------------------------------------------------- wire types
@@ -446,10 +443,7 @@ class SlackEvents(_SlackEndpoint):
     async def on_post(self, req, resp):
         started = time.perf_counter()
         body = await self._signed_body(req)
-        try:
-            envelope = _decode_envelope(body)
-        except UNREADABLE as exc:
-            raise decode_error(exc) from None
+        envelope = decode(_decode_envelope, body, "slack event")
         if envelope.type == "url_verification":
             resp.media = {"challenge": envelope.challenge}
             return
@@ -458,12 +452,9 @@ class SlackEvents(_SlackEndpoint):
             return
         if self._foreign(envelope.team_id, "event", envelope.event_id):
             return
-        try:
-            kind = _decode_kind(envelope.event) if len(envelope.event) else EventKind()
-            decode = _EVENT_TYPES.get(kind.type)
-            event = decode(envelope.event) if decode is not None else None
-        except UNREADABLE as exc:
-            raise decode_error(exc) from None
+        kind = decode(_decode_kind, envelope.event, "slack event") if len(envelope.event) else EventKind()
+        decoder = _EVENT_TYPES.get(kind.type)
+        event = decode(decoder, envelope.event, "slack event") if decoder is not None else None
         if event is None:
             return  # a type we do not read: acknowledged, nothing else
         found = self._to_event(envelope, event)
@@ -577,10 +568,7 @@ class SlackInteractive(_SlackEndpoint):
         raw = parse_form(body).get("payload")
         if not raw:
             raise bad_request("invalid payload: missing payload")
-        try:
-            interaction = _decode_interaction(raw.encode())
-        except UNREADABLE as exc:
-            raise decode_error(exc) from None
+        interaction = decode(_decode_interaction, raw.encode(), "slack interaction")
         resp.content_type = falcon.MEDIA_TEXT
         resp.text = ""
         ident = interaction.trigger_id or "?"

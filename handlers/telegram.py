@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import falcon
 import msgspec
 
-from handlers import decode_error, read_body
+from handlers import decode, ident, read_body
 from teamops import commands, mentions, relocation
 from teamops.store import StorageError
 from teamops.events import ButtonPress, ChatGone, ChatMessage, MemberLeft, NotATime, Quoted, to_doc
@@ -99,7 +99,7 @@ class Update(msgspec.Struct):
 _decode = msgspec.json.Decoder(Update).decode
 
 
-def has_time(text: str, sent_at: int, unread_too: bool = False) -> bool:
+def has_time(text: str, sent_at: float, unread_too: bool = False) -> bool:
     """The quick look: does the text hold a time at all? (Which zone it is in is decided later.)
     `unread_too`: also a time the rules may not be able to read, for the language model to try.
 
@@ -112,6 +112,16 @@ def has_time(text: str, sent_at: int, unread_too: bool = False) -> bool:
     return bool(found) or (unread_too and mentions.might_hold_unread_time(text, found))
 
 GONE = ("left", "kicked")
+FUTURE_SLACK_SECONDS = 86400  # clocks differ; a date further ahead than this is no clock's
+
+
+def _when(date: int) -> float:
+    """A Telegram date (unix seconds) as the moment the core reads times against. A date no clock
+    could have stamped (before 1970, or more than a day ahead of ours: 253402300800, 2**63) is
+    taken as now, the moment we received it: the message is still answered, and nothing
+    downstream meets a date outside the calendar."""
+    now = time.time()
+    return float(date) if 0 <= date <= now + FUTURE_SLACK_SECONDS else now
 
 
 def _name(user: User) -> str:
@@ -130,7 +140,7 @@ def _quoted(message: Message | None) -> Quoted | None:
     return Quoted(
         message_id=str(message.message_id),
         text=message.text or message.caption,
-        sent_at=float(message.date),
+        sent_at=_when(message.date),
         user_id=str(writer.id) if writer is not None and not writer.is_bot else "",
         user_name=_name(writer) if writer is not None else "",
     )
@@ -149,11 +159,11 @@ def _edit(message: Message):
         user_id=str(sender.id),
         user_name=_name(sender),
         text=text,
-        sent_at=float(message.date),
+        sent_at=_when(message.date),
         message_id=str(message.message_id),
         thread_id=_thread(message),
         private=message.chat.type == "private",
-        edited_at=float(message.edit_date or message.date),
+        edited_at=_when(message.edit_date or message.date),
     )
 
 
@@ -198,7 +208,7 @@ def to_event(update: Update, bot_username: str = "", unread_too: bool = False, b
         if command:
             if commands.split(text, bot_username) is None:
                 return None
-        elif not (has_time(text, message.date, unread_too) or relocation.place_phrase(text)):
+        elif not (has_time(text, _when(message.date), unread_too) or relocation.place_phrase(text)):
             return None
         return ChatMessage(
             platform=PLATFORM,
@@ -206,7 +216,7 @@ def to_event(update: Update, bot_username: str = "", unread_too: bool = False, b
             user_id=str(sender.id),
             user_name=_name(sender),
             text=text,
-            sent_at=float(message.date),
+            sent_at=_when(message.date),
             message_id=str(message.message_id),
             thread_id=_thread(message),
             private=message.chat.type == "private",
@@ -260,10 +270,7 @@ class TelegramWebhook:
         if not hmac.compare_digest(given, self.secret):
             raise falcon.HTTPUnauthorized(title="invalid secret token")
         body = await read_body(req, self.max_body)
-        try:
-            update = _decode(body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise decode_error(exc) from None
+        update = decode(_decode, body, "telegram update")
         event = to_event(update, self.bot_username, self.unread_too, self.bot_id)
         resp.media = {"ok": True}
         if event is None:
@@ -273,14 +280,14 @@ class TelegramWebhook:
             item = await self.store.inbox_put(PLATFORM, str(update.update_id), to_doc(event))
         except StorageError as exc:
             # Telegram redelivers on a non-2xx answer: the update waits there instead of being lost.
-            log.warning("telegram update=%d inbox write failed: %s", update.update_id, type(exc).__name__)
+            log.warning("telegram update=%s inbox write failed: %s", ident(update.update_id), type(exc).__name__)
             raise falcon.HTTPServiceUnavailable(title="storage unavailable", headers={"Retry-After": "5"}) from None
         if item is not None:
             self.worker.offer(item)
         log.info(
-            "telegram update=%d chat=%s outcome=%s ms=%.1f",
-            update.update_id,
-            event.chat_id,
+            "telegram update=%s chat=%s outcome=%s ms=%.1f",
+            ident(update.update_id),
+            ident(event.chat_id),
             "queued" if item is not None else "duplicate",
             (time.perf_counter() - started) * 1000,
         )

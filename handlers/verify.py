@@ -15,7 +15,7 @@ from pathlib import Path
 import falcon
 import msgspec
 
-from handlers import bad_request, decode_error, read_body
+from handlers import bad_request, decode, read_body
 from teamops import mentions, tokens
 from teamops.store import StorageError
 
@@ -99,10 +99,7 @@ class VerifyApi:
         body = await read_body(req, self.max_body)
         if not body.strip():
             raise bad_request("missing body")
-        try:
-            request = _decode_request(body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise decode_error(exc) from None
+        request = decode(_decode_request, body, "verify api")
         if not request.token:
             raise bad_request("missing token")
         if not request.tz_iana:

@@ -68,8 +68,9 @@ def parse_handle(text: str) -> Handle | None:
 
 
 def snowflake_time(snowflake: str) -> float:
-    """Unix seconds at which Discord made this id (0.0 when it is not a snowflake)."""
-    if not snowflake.isdigit():
+    """Unix seconds at which Discord made this id (0.0 when it is not a snowflake: a snowflake is
+    a 64-bit number, so at most 20 ASCII digits, which keeps the time inside the calendar)."""
+    if not (snowflake.isascii() and snowflake.isdigit()) or len(snowflake) > 20:
         return 0.0
     return ((int(snowflake) >> 22) + DISCORD_EPOCH_MS) / 1000.0
 
