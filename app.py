@@ -22,7 +22,7 @@ from functools import partial
 import falcon.asgi
 
 import handlers
-from handlers import discord, discord_gateway, health, slack, telegram, verify, whatsapp
+from handlers import discord, discord_gateway, health, slack, telegram, throttle, verify, whatsapp
 from teamops import config as config_module
 from teamops.assistant import Assistant, MemberSightings
 from teamops.store import Store
@@ -213,7 +213,8 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
     from teamops.notices import NoticeScheduler
 
     lifecycle = Lifecycle(store, worker, prepare, after_stop, discover, warm, NoticeScheduler(store, config).run)
-    app = falcon.asgi.App(middleware=[lifecycle])
+    limit = throttle.PublicRateLimit(config.public_rate_limit, config.trusted_proxy_hops)
+    app = falcon.asgi.App(middleware=[lifecycle, limit])
     handlers.use_msgspec(app)
     handlers.install_error_handlers(app)
     app.add_route("/health", health.Health())
@@ -285,6 +286,7 @@ def serve(argv: list[str]) -> int:
         port=port,
         access_log=False,  # query strings carry verification tokens; we log our own lines
         log_level="warning",
+        proxy_headers=False,  # the client address is decided in one place: handlers/throttle.py
         lifespan="on",
         server_header=False,
         timeout_graceful_shutdown=5,

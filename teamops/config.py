@@ -65,6 +65,12 @@ class Config:
     whatsapp_business_number: str = ""  # digits; empty: learned from the webhooks' display_phone_number
     team_timezones: tuple[str, ...] = ()
     max_body_bytes: int = 64 * 1024
+    # Requests a minute per client address on /verify, /api/… and /static/… (bursts of as many);
+    # 0 turns the limit off.
+    public_rate_limit: int = 300
+    # Proxies in front of the service that append to X-Forwarded-For (Render: 1); 0 trusts no
+    # header and takes the socket's peer as the client.
+    trusted_proxy_hops: int = 0
     inbox_lease_seconds: float = 60.0
     inbox_max_attempts: int = 8
     send_timeout_seconds: float = 10.0
@@ -132,6 +138,10 @@ def load(env: dict | None = None) -> Config:
     gateway_lease = _number(env, "DISCORD_GATEWAY_LEASE_SECONDS", 30.0, float)
     if gateway_lease < 1:
         raise ConfigError("DISCORD_GATEWAY_LEASE_SECONDS must be at least 1")
+    rate_limit = _number(env, "PUBLIC_RATE_LIMIT", 300, int)
+    hops = _number(env, "TRUSTED_PROXY_HOPS", 0, int)
+    if rate_limit < 0 or hops < 0:
+        raise ConfigError("PUBLIC_RATE_LIMIT and TRUSTED_PROXY_HOPS must be 0 or more")
     return Config(
         mongodb_uri=uri,
         mongodb_db=env.get("MONGODB_DB", "").strip() or "team_ops",
@@ -161,6 +171,8 @@ def load(env: dict | None = None) -> Config:
         whatsapp_business_number=_digits(env, "WHATSAPP_BUSINESS_NUMBER"),
         team_timezones=zones,
         max_body_bytes=_number(env, "MAX_BODY_BYTES", 64 * 1024, int),
+        public_rate_limit=rate_limit,
+        trusted_proxy_hops=hops,
         inbox_lease_seconds=_number(env, "INBOX_LEASE_SECONDS", 60.0, float),
         inbox_max_attempts=_number(env, "INBOX_MAX_ATTEMPTS", 8, int),
         send_timeout_seconds=_number(env, "SEND_TIMEOUT_SECONDS", 10.0, float),
