@@ -286,6 +286,7 @@ def serve(argv: list[str]) -> int:
         port=port,
         access_log=False,  # query strings carry verification tokens; we log our own lines
         log_level="warning",
+        log_config=None,  # uvicorn's own lines (e.g. "Invalid HTTP request received.") in our format
         proxy_headers=False,  # the client address is decided in one place: handlers/throttle.py
         lifespan="on",
         server_header=False,

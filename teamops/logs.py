@@ -21,6 +21,9 @@ def setup(level: str) -> None:
     # (message text): never below WARNING, whatever LOG_LEVEL says.
     for noisy in ("urllib3", "pymongo", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # A library's warning (a deprecation, a resource left open) is a WARNING line like ours, not
+    # a bare two-line message on stderr.
+    logging.captureWarnings(True)
 
 
 def failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
