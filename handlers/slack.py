@@ -382,6 +382,12 @@ def parse_form(body: bytes) -> dict[str, str]:
         raise bad_request("malformed form body") from None
 
 
+def answer_url_ok(url: str) -> bool:
+    """A response_url as Slack sends one (an http(s) URL, no spaces): anything else would have the
+    worker post to a place the payload made up, or wait on a name that resolves nowhere."""
+    return not url or (url.startswith(("https://", "http://")) and len(url) <= 2000 and not any(c.isspace() for c in url))
+
+
 def handle(mode: str, url: str) -> str:
     """The reply handle the sender reads back: how to answer through this response_url."""
     return f"{mode} {url}" if url else ""
@@ -530,6 +536,8 @@ class SlackCommands(_SlackEndpoint):
         missing = [name for name in ("command", "user_id", "channel_id", "trigger_id") if not fields.get(name)]
         if missing:
             raise bad_request(f"invalid payload: missing {', '.join(missing)}")
+        if not answer_url_ok(fields.get("response_url", "")):
+            raise bad_request("invalid payload: response_url")
         if self._foreign(fields.get("team_id", ""), "command", fields["trigger_id"]):
             return
         mapped = command_text(fields["command"], fields.get("text", ""))
@@ -569,6 +577,8 @@ class SlackInteractive(_SlackEndpoint):
         if not raw:
             raise bad_request("invalid payload: missing payload")
         interaction = decode(_decode_interaction, raw.encode(), "slack interaction")
+        if not answer_url_ok(interaction.response_url):
+            raise bad_request("invalid payload: response_url")
         resp.content_type = falcon.MEDIA_TEXT
         resp.text = ""
         ident = interaction.trigger_id or "?"
