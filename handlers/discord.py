@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from functools import partial
+from typing import Annotated
 
 import falcon
 import msgspec
@@ -42,9 +43,13 @@ NOT_SUPPORTED = "Sorry, I can't do that one. Try /help."
 NOT_SAVED = "I couldn't save that just now. Please try again in a minute."
 DUPLICATE = {"duplicate": True}  # the wait's result when the inbox already had this interaction
 
+# Discord's ids are snowflakes, at most 20 digits: bounded here, so an id that reaches the inbox,
+# the store or a log line is as long as Discord's ever are.
+Snowflake = Annotated[str, msgspec.Meta(max_length=24)]
+
 
 class User(msgspec.Struct):
-    id: str
+    id: Snowflake
     username: str = ""
     global_name: str | None = None
     bot: bool = False
@@ -91,13 +96,13 @@ class SourceMessage(msgspec.Struct):
 
 
 class Interaction(msgspec.Struct):
-    id: str
+    id: Snowflake
     type: int
     application_id: str = ""
     token: str = ""
     data: Data | None = None
-    guild_id: str = ""
-    channel_id: str = ""
+    guild_id: Snowflake = ""
+    channel_id: Snowflake = ""
     member: Member | None = None
     user: User | None = None
     message: SourceMessage | None = None
@@ -262,7 +267,7 @@ class DiscordInteractions:
             return
         event = to_event(interaction)
         if event is None:
-            log.info("discord interaction=%s type=%d outcome=unsupported", interaction.id[:24], interaction.type)
+            log.info("discord interaction=%s type=%s outcome=unsupported", interaction.id[:24], str(interaction.type)[:8])
             resp.media = _private_note(NOT_SUPPORTED)
             return
         resp.media, outcome, waiter = await self._answer(interaction, event, started)

@@ -14,6 +14,7 @@ import re
 import time
 from datetime import datetime, timezone
 from functools import partial
+from typing import Annotated
 from urllib.parse import parse_qsl
 
 import falcon
@@ -45,6 +46,11 @@ PROFILES_KEPT = 50_000
 
 
 # ----------------------------------------------------------------------------- wire types
+# Slack's ids (users, channels, message timestamps, events, triggers) are a few dozen characters:
+# bounded here, so an id that reaches the inbox, the store or a log line stays that short.
+MAX_ID_CHARS = 100
+SlackId = Annotated[str, msgspec.Meta(max_length=MAX_ID_CHARS)]
+
 class UserProfile(msgspec.Struct):
     display_name: str = ""
     real_name: str = ""
@@ -52,17 +58,17 @@ class UserProfile(msgspec.Struct):
 
 
 class Edited(msgspec.Struct):
-    ts: str = ""
+    ts: SlackId = ""
 
 
 class Message(msgspec.Struct):
     """A message inside another payload: message_changed's `message`, a shortcut's `message`."""
 
-    user: str = ""
+    user: SlackId = ""
     text: str = ""
-    ts: str = ""
-    thread_ts: str = ""
-    bot_id: str = ""
+    ts: SlackId = ""
+    thread_ts: SlackId = ""
+    bot_id: SlackId = ""
     subtype: str = ""
     edited: Edited | None = None
     user_profile: UserProfile | None = None
@@ -72,13 +78,13 @@ class MessageEvent(msgspec.Struct):
     """`message` (every channel type) and `app_mention`."""
 
     type: str
-    channel: str = ""
-    user: str = ""
+    channel: SlackId = ""
+    user: SlackId = ""
     text: str = ""
-    ts: str = ""
-    thread_ts: str = ""
+    ts: SlackId = ""
+    thread_ts: SlackId = ""
     subtype: str = ""
-    bot_id: str = ""
+    bot_id: SlackId = ""
     hidden: bool = False
     channel_type: str = ""
     user_profile: UserProfile | None = None
@@ -90,19 +96,19 @@ class Membership(msgspec.Struct):
     """member_joined_channel, member_left_channel."""
 
     type: str
-    user: str
-    channel: str
+    user: SlackId
+    channel: SlackId
 
 
 class ChannelLeft(msgspec.Struct):
     """channel_left, group_left: the bot was removed."""
 
     type: str
-    channel: str
+    channel: SlackId
 
 
 class SlackUser(msgspec.Struct):
-    id: str
+    id: SlackId
     name: str = ""
     real_name: str = ""
     is_bot: bool = False
@@ -138,8 +144,8 @@ NOT_A_TIME_REACTIONS = ("x", "heavy_multiplication_x")  # ❌, ✖️
 class Envelope(msgspec.Struct):
     type: str
     challenge: str = ""
-    team_id: str = ""
-    event_id: str = ""
+    team_id: SlackId = ""
+    event_id: SlackId = ""
     event: msgspec.Raw = msgspec.Raw()  # decoded by its type below: unknown types are never read
 
 
@@ -149,19 +155,19 @@ class EventKind(msgspec.Struct):
 
 
 class ActingUser(msgspec.Struct):
-    id: str
+    id: SlackId
     name: str = ""
     username: str = ""
 
 
 class Place(msgspec.Struct):
-    id: str = ""
+    id: SlackId = ""
 
 
 class Container(msgspec.Struct):
-    message_ts: str = ""
-    thread_ts: str = ""
-    channel_id: str = ""
+    message_ts: SlackId = ""
+    thread_ts: SlackId = ""
+    channel_id: SlackId = ""
     is_ephemeral: bool = False
 
 
@@ -175,7 +181,7 @@ class Interaction(msgspec.Struct):
 
     type: str
     user: ActingUser
-    trigger_id: str = ""
+    trigger_id: SlackId = ""
     callback_id: str = ""
     response_url: str = ""
     team: Place | None = None
@@ -536,6 +542,8 @@ class SlackCommands(_SlackEndpoint):
         missing = [name for name in ("command", "user_id", "channel_id", "trigger_id") if not fields.get(name)]
         if missing:
             raise bad_request(f"invalid payload: missing {', '.join(missing)}")
+        if any(len(fields.get(name, "")) > MAX_ID_CHARS for name in ("user_id", "channel_id", "trigger_id", "team_id")):
+            raise bad_request("invalid payload: an id is too long")
         if not answer_url_ok(fields.get("response_url", "")):
             raise bad_request("invalid payload: response_url")
         if self._foreign(fields.get("team_id", ""), "command", fields["trigger_id"]):

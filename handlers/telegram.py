@@ -9,8 +9,9 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from functools import partial
 from datetime import datetime, timezone
+from functools import partial
+from typing import Annotated
 
 import falcon
 import msgspec
@@ -24,27 +25,32 @@ log = logging.getLogger("teamops.telegram")
 
 PLATFORM = "telegram"
 
+# Telegram's ids are 64-bit integers (a callback query's is a short string): bounded here, so an id
+# that reaches the inbox, the store or a log line is as long as Telegram's ever are.
+Id = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+ShortId = Annotated[str, msgspec.Meta(max_length=64)]
+
 
 class User(msgspec.Struct):
-    id: int
+    id: Id
     is_bot: bool = False
     first_name: str = ""
     username: str = ""
 
 
 class Chat(msgspec.Struct):
-    id: int
+    id: Id
     type: str = ""
 
 
 class Message(msgspec.Struct):
-    message_id: int
+    message_id: Id
     date: int
     chat: Chat
     from_: User | None = msgspec.field(default=None, name="from")
     text: str = ""
     caption: str = ""
-    message_thread_id: int | None = None
+    message_thread_id: Id | None = None
     is_topic_message: bool = False
     left_chat_member: User | None = None
     edit_date: int | None = None  # in an edited_message: when it was edited
@@ -52,7 +58,7 @@ class Message(msgspec.Struct):
 
 
 class CallbackQuery(msgspec.Struct):
-    id: str
+    id: ShortId
     from_: User = msgspec.field(name="from")
     data: str = ""
     message: Message | None = None
@@ -87,7 +93,7 @@ class MessageReactionUpdated(msgspec.Struct):
 
 
 class Update(msgspec.Struct):
-    update_id: int
+    update_id: Id
     message: Message | None = None
     message_reaction: MessageReactionUpdated | None = None
     edited_message: Message | None = None

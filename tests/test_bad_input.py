@@ -37,6 +37,7 @@ CHANNEL, ANA = "C0GENERAL1", "U0ANA00001"
 MARK = "\u2603MARK\u2603"  # stands where a class puts its bytes; json.dumps writes it as ASCII escapes
 MARK_JSON = json.dumps(MARK).encode()  # b'"\\u2603MARK\\u2603"'
 DEEP = b"[" * 1100 + b"]" * 1100  # ~2 KB, deeper than any decoder goes
+LONG_ID = b"7" * 4000  # a number Python still reads, and a string far past any id
 RESPONSE_URL = {"slack": ""}  # the fake Slack's response_url, once it runs
 
 
@@ -167,6 +168,8 @@ class Endpoint:
     content_type: str = "application/json"
     text: tuple = ()  # the path of a string it reads
     number: tuple = ()  # the path of a number it reads (none: the class uses `text`)
+    ident: tuple = ()  # the path of the id the sender chose for this delivery
+    int_ident: bool = False  # that id is a number
     signed: bool = False  # 401 before any parsing when the signature is wrong
     get: str = ""  # GET endpoints: the path, with {q} where a class puts its query value
     answers: dict = field(default_factory=dict)  # class -> status, where it is not 400
@@ -177,22 +180,24 @@ OUT_OF_RANGE = ("number_calendar_overflow", "number_int64_overflow")
 ENDPOINTS = [
     # A date no clock could stamp is read as now and the message answered (see the test below).
     Endpoint("telegram", to_telegram, telegram_message, text=("message", "text"), number=("message", "date"),
-             signed=True, answers=dict.fromkeys(OUT_OF_RANGE, 200)),
+             ident=("update_id",), int_ident=True, signed=True, answers=dict.fromkeys(OUT_OF_RANGE, 200)),
     # An interaction type we do not know: the private "not supported" note.
-    Endpoint("discord", to_discord, discord_command, text=("data", "name"), number=("type",), signed=True,
+    Endpoint("discord", to_discord, discord_command, text=("data", "name"), number=("type",), ident=("id",),
+             signed=True,
              answers=dict.fromkeys(OUT_OF_RANGE, 200)),
     # event_time is a field we do not read.
     Endpoint("slack_events", to_slack("/hooks/slack/events"), slack_message, text=("event", "text"),
-             number=("event_time",), signed=True, answers=dict.fromkeys((*OUT_OF_RANGE, "number_beyond_float"), 200)),
+             number=("event_time",), ident=("event_id",), signed=True, answers=dict.fromkeys((*OUT_OF_RANGE, "number_beyond_float"), 200)),
     # A form has no types, no nesting and no numbers: those are text for /tz, answered by the worker;
     # cutting its end leaves a shorter trigger id.
     Endpoint("slack_commands", to_slack("/hooks/slack/commands"), slack_command, encode=as_form,
-             content_type="application/x-www-form-urlencoded", text=("text",), signed=True,
+             content_type="application/x-www-form-urlencoded", text=("text",), ident=("trigger_id",), signed=True,
              answers=dict.fromkeys(("deep_nesting_in_an_ignored_field", "wrong_type", *OUT_OF_RANGE,
                                     "number_beyond_float", "truncated"), 200)),
     Endpoint("slack_interactive", to_slack("/hooks/slack/interactive"), slack_press, encode=as_payload_form,
-             content_type="application/x-www-form-urlencoded", text=("actions", 0, "value"), signed=True),
-    Endpoint("verify_api", to_public("/api/verify"), verify_request, text=("token",)),
+             content_type="application/x-www-form-urlencoded", text=("actions", 0, "value"), ident=("trigger_id",),
+             signed=True),
+    Endpoint("verify_api", to_public("/api/verify"), verify_request, text=("token",), ident=("token",)),
     # GET pages: what a bad query gets (/verify: its HTML error page).
     Endpoint("verify_page", None, get="/verify?token={q}", answers={"get": 400}),
     Endpoint("cities", None, get="/api/cities?q={q}", answers={"get": 200}),
@@ -237,6 +242,8 @@ BAD_INPUTS = [
     BadInput("number_int64_overflow", lambda e: with_bytes(e, e.number or e.text, str(2**63).encode())),
     BadInput("number_beyond_float", lambda e: with_bytes(e, e.number or e.text, b"1e400")),
     BadInput("wrong_type", lambda e: with_bytes(e, e.text, b'{"a":[1,{"b":null}]}')),
+    # Ids longer than any platform's: refused (the Structs bound them), so none reaches a log line.
+    BadInput("id_too_long", lambda e: with_bytes(e, e.ident, LONG_ID if e.int_ident else b'"' + LONG_ID + b'"')),
     BadInput("top_level_array", lambda e: b"[1, 2]"),
     BadInput("top_level_string", lambda e: b'"text"'),
     BadInput("top_level_null", lambda e: b"null"),
@@ -276,6 +283,7 @@ def assert_clean_log(text: str, what: str):
     assert len(warnings) <= 1, f"{what}: more than one WARNING: {warnings}"
     assert not [line for line in lines if " ERROR " in line], f"{what}: an ERROR was logged:\n{text}"
     assert "Traceback" not in text and 'File "' not in text, f"{what}: stack frames in the log:\n{text}"
+    assert "7" * 65 not in text, f"{what}: a sender's id was logged uncut"
 
 
 def settle(db):
