@@ -21,6 +21,7 @@ log = logging.getLogger("teamops.http")
 
 PUBLIC_PREFIXES = ("/verify", "/api/", "/static/")
 ADDRESSES_KEPT = 10_000  # buckets beyond this push out the least recently seen (~2 MB at most)
+SAID_EVERY_SECONDS = 60.0  # a refused address is logged at most this often
 
 
 def client_address(req, trusted_hops: int) -> str:
@@ -61,13 +62,13 @@ class Buckets:
         self.rate = per_minute / 60.0  # tokens per second
         self.kept = kept
         self.clock = clock
-        self._buckets: OrderedDict[str, list] = OrderedDict()  # key -> [tokens, at, refused yet?]
+        self._buckets: OrderedDict[str, list] = OrderedDict()  # key -> [tokens, at, last said]
 
     def take(self, key: str) -> tuple[float, bool]:
-        """(0.0, _) when the request may go ahead, else (seconds until it may, first refusal of
-        this burst?)."""
+        """(0.0, False) when the request may go ahead, else (seconds until it may, whether to
+        say so in the log: once a minute per key, however long a flood lasts)."""
         now = self.clock()
-        bucket = self._buckets.pop(key, None) or [self.capacity, now, False]
+        bucket = self._buckets.pop(key, None) or [self.capacity, now, None]
         self._buckets[key] = bucket  # most recently seen last
         if len(self._buckets) > self.kept:
             self._buckets.popitem(last=False)
@@ -75,11 +76,11 @@ class Buckets:
         bucket[1] = now
         if bucket[0] >= 1.0:
             bucket[0] -= 1.0
-            bucket[2] = False
             return 0.0, False
-        first = not bucket[2]
-        bucket[2] = True
-        return (1.0 - bucket[0]) / self.rate, first
+        say = bucket[2] is None or now - bucket[2] >= SAID_EVERY_SECONDS
+        if say:
+            bucket[2] = now
+        return (1.0 - bucket[0]) / self.rate, say
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -97,10 +98,10 @@ class PublicRateLimit:
         if self.buckets is None or not req.path.startswith(PUBLIC_PREFIXES):
             return
         address = client_address(req, self.trusted_hops)
-        wait, first = self.buckets.take(bucket_key(address))
+        wait, say = self.buckets.take(bucket_key(address))
         if not wait:
             return
-        if first:  # one line per address and burst, not one per refused request
+        if say:  # one line per address and minute, not one per refused request
             log.warning("rate limited client=%s path=%s: answering 429 until it slows down",
                         ident(address), ident(req.path))
         raise falcon.HTTPTooManyRequests(title="too many requests; please wait a moment",

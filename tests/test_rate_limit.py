@@ -52,7 +52,7 @@ def test_an_address_past_its_bucket_gets_429_with_retry_after_and_others_do_not(
     assert cities(app, "203.0.113.7").status == 200, "a second later one more request is allowed"
     lines = [line for line in app.logs().splitlines() if "rate limited" in line]
     assert len(lines) == 1 and "client=203.0.113.7 " in lines[0] and " WARNING " in lines[0], \
-        f"one WARNING per address and burst, not one per refusal: {lines}"
+        f"one WARNING per address and minute, not one per refusal: {lines}"
 
 
 def test_every_public_endpoint_shares_the_bucket(behind_render):
@@ -89,16 +89,21 @@ def test_memory_stays_bounded_while_addresses_rotate():
     assert len(buckets) == 1000
 
 
-def test_a_bucket_refills_at_its_rate():
+def test_a_bucket_refills_at_its_rate_and_a_flood_is_logged_once_a_minute():
     now = [100.0]
     buckets = Buckets(PER_MINUTE, clock=lambda: now[0])
     for _ in range(PER_MINUTE):
         assert buckets.take("a") == (0.0, False)
-    wait, first = buckets.take("a")
-    assert 0 < wait <= 1.0 and first
-    assert buckets.take("a")[1] is False, "the second refusal of a burst is not logged again"
+    wait, say = buckets.take("a")
+    assert 0 < wait <= 1.0 and say, "the first refusal is logged"
+    assert buckets.take("a")[1] is False, "the next refusals are not"
     now[0] += 1.0
-    assert buckets.take("a") == (0.0, False)
+    assert buckets.take("a") == (0.0, False), "a second later there is a token again"
+    assert buckets.take("a")[1] is False, "a flood that goes on is not logged again within the minute"
+    now[0] += 60.0
+    for _ in range(PER_MINUTE):
+        buckets.take("a")
+    assert buckets.take("a")[1] is True, "a minute later it is said again"
 
 
 @pytest.mark.parametrize("address, key", [
