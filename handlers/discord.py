@@ -43,9 +43,10 @@ NOT_SUPPORTED = "Sorry, I can't do that one. Try /help."
 NOT_SAVED = "I couldn't save that just now. Please try again in a minute."
 DUPLICATE = {"duplicate": True}  # the wait's result when the inbox already had this interaction
 
-# Discord's ids are snowflakes, at most 20 digits: bounded here, so an id that reaches the inbox,
-# the store or a log line is as long as Discord's ever are.
-Snowflake = Annotated[str, msgspec.Meta(max_length=24)]
+# Discord's ids are snowflakes, 1 to 20 digits, and are read as such: an id that reaches the
+# inbox, the store, a reply handle or a log line is one Discord could have made.
+Snowflake = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,20}$")]
+SnowflakeOrNone = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{0,20}$")]  # "": not given
 
 
 class User(msgspec.Struct):
@@ -101,8 +102,8 @@ class Interaction(msgspec.Struct):
     application_id: str = ""
     token: str = ""
     data: Data | None = None
-    guild_id: Snowflake = ""
-    channel_id: Snowflake = ""
+    guild_id: SnowflakeOrNone = ""
+    channel_id: SnowflakeOrNone = ""
     member: Member | None = None
     user: User | None = None
     message: SourceMessage | None = None
