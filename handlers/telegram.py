@@ -85,7 +85,7 @@ class MessageReactionUpdated(msgspec.Struct):
     chat, when `message_reaction` is among the webhook's allowed_updates)."""
 
     chat: Chat
-    message_id: int
+    message_id: Id
     date: int
     user: User | None = None
     new_reaction: list[ReactionType] = []
