@@ -7,8 +7,27 @@ so failures are logged as the exception type plus the frames where it happened.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import traceback
+
+# Line breaks and other control characters (C0, DEL, C1, the Unicode line separators).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escaped(match: re.Match) -> str:
+    return repr(match.group())[1:-1]  # "\n", "\x00", …
+
+
+class OneLine(logging.Filter):
+    """Strings handed to a log line as arguments (ids, paths: what a sender chose) cannot break
+    it: a line break or a control character in them is written escaped, so no request can forge
+    a line of its own or hide text in the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(_CONTROL.sub(_escaped, arg) if isinstance(arg, str) else arg for arg in record.args)
+        return True
 
 
 def setup(level: str) -> None:
@@ -17,6 +36,8 @@ def setup(level: str) -> None:
         stream=sys.stdout,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(OneLine())
     # Their debug lines carry request URLs (the bot token is in Telegram's) and command bodies
     # (message text): never below WARNING, whatever LOG_LEVEL says.
     for noisy in ("urllib3", "pymongo", "asyncio"):
@@ -28,4 +49,5 @@ def setup(level: str) -> None:
 
 def failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
     frames = "".join(traceback.format_tb(exc.__traceback__, limit=-6))
-    logger.error("%s: %s\n%s", what, type(exc).__name__, frames.rstrip())
+    # The frames are ours and span lines: part of the format, not an argument OneLine escapes.
+    logger.error("%s: %s\n" + frames.rstrip().replace("%", "%%"), what, type(exc).__name__)

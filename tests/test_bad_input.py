@@ -37,6 +37,9 @@ CHANNEL, ANA = "C0GENERAL1", "U0ANA00001"
 MARK = "\u2603MARK\u2603"  # stands where a class puts its bytes; json.dumps writes it as ASCII escapes
 MARK_JSON = json.dumps(MARK).encode()  # b'"\\u2603MARK\\u2603"'
 DEEP = b"[" * 1100 + b"]" * 1100  # ~2 KB, deeper than any decoder goes
+# An id that tries to start a log line of its own, in JSON's escapes and as a form's raw bytes.
+FORGING_ID_JSON = b'"Ev1\\n2026-01-01 00:00:00,000 INFO forged\\u0000\\u2028x"'
+FORGING_ID_RAW = b"Ev1\n2026-01-01 00:00:00,000 INFO forged\x00\r"
 LONG_ID = b"7" * 4000  # a number Python still reads, and a string far past any id
 RESPONSE_URL = {"slack": ""}  # the fake Slack's response_url, once it runs
 
@@ -190,17 +193,20 @@ ENDPOINTS = [
     # event_time is a field we do not read; Slack's ids have no fixed form.
     Endpoint("slack_events", "/hooks/slack/events", to_slack("/hooks/slack/events"), slack_message, signed=True,
              text=("event", "text"), number=("event_time",), ident=("event_id",),
-             answers=dict.fromkeys((*OUT_OF_RANGE, "number_beyond_float", "id_of_another_form"), 200)),
+             answers=dict.fromkeys((*OUT_OF_RANGE, "number_beyond_float", "id_of_another_form",
+                                    "id_with_line_breaks"), 200)),
     # A form has no types, no nesting and no numbers: those are text for /tz, answered by the worker;
     # cutting its end leaves a shorter trigger id.
     Endpoint("slack_commands", "/hooks/slack/commands", to_slack("/hooks/slack/commands"), slack_command,
              signed=True, encode=as_form, content_type="application/x-www-form-urlencoded",
              text=("text",), ident=("trigger_id",),
              answers=dict.fromkeys(("deep_nesting_in_an_ignored_field", "wrong_type", *OUT_OF_RANGE,
-                                    "number_beyond_float", "truncated", "id_of_another_form"), 200)),
+                                    "number_beyond_float", "truncated", "id_of_another_form",
+                                    "id_with_line_breaks"), 200)),
     Endpoint("slack_interactive", "/hooks/slack/interactive", to_slack("/hooks/slack/interactive"), slack_press,
              signed=True, encode=as_payload_form, content_type="application/x-www-form-urlencoded",
-             text=("actions", 0, "value"), ident=("trigger_id",), answers={"id_of_another_form": 200}),
+             text=("actions", 0, "value"), ident=("trigger_id",),
+             answers=dict.fromkeys(("id_of_another_form", "id_with_line_breaks"), 200)),
     Endpoint("verify_api", "/api/verify", to_public("/api/verify"), verify_request, text=("token",), ident=("token",)),
     # GET pages: what a bad query gets (/verify: its HTML error page).
     Endpoint("verify_page", "/verify", None, get="/verify?token={q}", answers={"get": 400}),
@@ -250,6 +256,9 @@ BAD_INPUTS = [
     BadInput("id_too_long", lambda e: with_bytes(e, e.ident, LONG_ID if e.int_ident else b'"' + LONG_ID + b'"')),
     # An id of a form the platform never uses (Discord's are digits: its reply handle crashed on it).
     BadInput("id_of_another_form", lambda e: with_bytes(e, e.ident, b'":1577590850945286747"')),
+    # Slack's ids have no fixed form: such an id is served, and logged escaped on one line.
+    BadInput("id_with_line_breaks", lambda e: with_bytes(e, e.ident, FORGING_ID_RAW if e.encode is as_form
+                                                         else FORGING_ID_JSON)),
     BadInput("top_level_array", lambda e: b"[1, 2]"),
     BadInput("top_level_string", lambda e: b'"text"'),
     BadInput("top_level_null", lambda e: b"null"),
@@ -290,6 +299,9 @@ def assert_clean_log(text: str, what: str):
     assert not [line for line in lines if " ERROR " in line], f"{what}: an ERROR was logged:\n{text}"
     assert "Traceback" not in text and 'File "' not in text, f"{what}: stack frames in the log:\n{text}"
     assert "7" * 65 not in text, f"{what}: a sender's id was logged uncut"
+    forged = [line for line in lines if not re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ", line)]
+    assert not forged, f"{what}: a line that is not one of ours: {forged}"
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]", text), f"{what}: control characters in the log"
 
 
 def settle(db):
