@@ -115,3 +115,15 @@ def test_a_bucket_refills_at_its_rate_and_a_flood_is_logged_once_a_minute():
 ])
 def test_bucket_keys(address, key):
     assert bucket_key(address) == key
+
+
+def test_the_settings_are_read_and_checked():
+    from teamops import config
+
+    base = {"VERIFY_TOKEN_SECRET": "x" * 20, "MONGODB_URI": "mongodb://db.invalid"}
+    loaded = config.load({**base, "PUBLIC_RATE_LIMIT": "0", "TRUSTED_PROXY_HOPS": "1"})
+    assert (loaded.public_rate_limit, loaded.trusted_proxy_hops) == (0, 1)
+    assert (config.load(base).public_rate_limit, config.load(base).trusted_proxy_hops) == (300, 0)
+    for bad in ({"PUBLIC_RATE_LIMIT": "-1"}, {"TRUSTED_PROXY_HOPS": "-2"}, {"TRUSTED_PROXY_HOPS": "one"}):
+        with pytest.raises(config.ConfigError):
+            config.load({**base, **bad})
