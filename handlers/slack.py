@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timezone
 from functools import partial
 from typing import Annotated
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import falcon
 import msgspec
@@ -46,10 +46,15 @@ PROFILES_KEPT = 50_000
 
 
 # ----------------------------------------------------------------------------- wire types
-# Slack's ids (users, channels, message timestamps, events, triggers) are a few dozen characters:
-# bounded here, so an id that reaches the inbox, the store or a log line stays that short.
+# Slack's ids are letters and digits (users, channels, teams, bots, events), its timestamps and
+# trigger ids digits and dots and hex, all a few dozen characters: read as such here, so an id
+# that reaches the inbox, the store (members are keyed by user id) or a log line is one Slack
+# could have made.
 MAX_ID_CHARS = 100
-SlackId = Annotated[str, msgspec.Meta(max_length=MAX_ID_CHARS)]
+ID_PATTERN = re.compile(r"[A-Za-z0-9]{0,100}")
+STAMP_PATTERN = re.compile(r"[A-Za-z0-9.]{0,100}")
+SlackId = Annotated[str, msgspec.Meta(pattern=rf"^{ID_PATTERN.pattern}\Z")]  # \Z: no newline after
+SlackStamp = Annotated[str, msgspec.Meta(pattern=rf"^{STAMP_PATTERN.pattern}\Z")]
 
 class UserProfile(msgspec.Struct):
     display_name: str = ""
@@ -58,7 +63,7 @@ class UserProfile(msgspec.Struct):
 
 
 class Edited(msgspec.Struct):
-    ts: SlackId = ""
+    ts: SlackStamp = ""
 
 
 class Message(msgspec.Struct):
@@ -66,8 +71,8 @@ class Message(msgspec.Struct):
 
     user: SlackId = ""
     text: str = ""
-    ts: SlackId = ""
-    thread_ts: SlackId = ""
+    ts: SlackStamp = ""
+    thread_ts: SlackStamp = ""
     bot_id: SlackId = ""
     subtype: str = ""
     edited: Edited | None = None
@@ -81,8 +86,8 @@ class MessageEvent(msgspec.Struct):
     channel: SlackId = ""
     user: SlackId = ""
     text: str = ""
-    ts: SlackId = ""
-    thread_ts: SlackId = ""
+    ts: SlackStamp = ""
+    thread_ts: SlackStamp = ""
     subtype: str = ""
     bot_id: SlackId = ""
     hidden: bool = False
@@ -165,8 +170,8 @@ class Place(msgspec.Struct):
 
 
 class Container(msgspec.Struct):
-    message_ts: SlackId = ""
-    thread_ts: SlackId = ""
+    message_ts: SlackStamp = ""
+    thread_ts: SlackStamp = ""
     channel_id: SlackId = ""
     is_ephemeral: bool = False
 
@@ -181,7 +186,7 @@ class Interaction(msgspec.Struct):
 
     type: str
     user: ActingUser
-    trigger_id: SlackId = ""
+    trigger_id: SlackStamp = ""
     callback_id: str = ""
     response_url: str = ""
     team: Place | None = None
@@ -389,9 +394,17 @@ def parse_form(body: bytes) -> dict[str, str]:
 
 
 def answer_url_ok(url: str) -> bool:
-    """A response_url as Slack sends one (an http(s) URL, no spaces): anything else would have the
-    worker post to a place the payload made up, or wait on a name that resolves nowhere."""
-    return not url or (url.startswith(("https://", "http://")) and len(url) <= 2000 and not any(c.isspace() for c in url))
+    """A response_url as Slack sends one (an http(s) URL with a host, no spaces): anything else
+    would have the worker post to a place the payload made up, or retry one that cannot parse."""
+    if not url:
+        return True
+    if not url.startswith(("https://", "http://")) or len(url) > 2000 or any(c.isspace() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        return bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:  # a bracket left open, a port that is not a number
+        return False
 
 
 def handle(mode: str, url: str) -> str:
@@ -542,8 +555,9 @@ class SlackCommands(_SlackEndpoint):
         missing = [name for name in ("command", "user_id", "channel_id", "trigger_id") if not fields.get(name)]
         if missing:
             raise bad_request(f"invalid payload: missing {', '.join(missing)}")
-        if any(len(fields.get(name, "")) > MAX_ID_CHARS for name in ("user_id", "channel_id", "trigger_id", "team_id")):
-            raise bad_request("invalid payload: an id is too long")
+        ids = [fields.get(name, "") for name in ("user_id", "channel_id", "team_id")]
+        if not all(ID_PATTERN.fullmatch(value) for value in ids) or not STAMP_PATTERN.fullmatch(fields["trigger_id"]):
+            raise bad_request("invalid payload: not a Slack id")
         if not answer_url_ok(fields.get("response_url", "")):
             raise bad_request("invalid payload: response_url")
         if self._foreign(fields.get("team_id", ""), "command", fields["trigger_id"]):
