@@ -23,11 +23,12 @@ import re
 import time
 from datetime import datetime, timezone
 from functools import partial
+from typing import Annotated
 
 import falcon
 import msgspec
 
-from handlers import decode_error, read_body
+from handlers import decode, read_body
 from teamops import commands, mentions, relocation
 from teamops.events import ButtonPress, ChatMessage, NotATime, to_doc
 from teamops.store import StorageError
@@ -45,8 +46,8 @@ CHALLENGE = re.compile(r"[0-9]{1,64}")  # Meta's challenges are numbers; anythin
 # store uses them in field names, where "." or "$" would change what a write means).
 PHONE = re.compile(r"[0-9]{5,20}")
 BSUID = re.compile(r"[A-Z]{2}(?:\.[A-Za-z0-9]{1,128}){1,3}")
-# What a body that is not a notification raises while decoding.
-UNREADABLE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeError, RecursionError)
+# A wamid is some 60 characters: one far longer is no message id (it is the inbox key, and logged).
+MessageId = Annotated[str, msgspec.Meta(max_length=200)]
 
 
 # ----------------------------------------------------------------------------- wire types
@@ -87,7 +88,7 @@ class Reaction(msgspec.Struct):
 
 
 class Message(msgspec.Struct):
-    id: str  # the wamid: every delivery of this message carries it
+    id: MessageId  # the wamid: every delivery of this message carries it
     type: str = ""
     from_: str = msgspec.field(default="", name="from")
     from_user_id: str = ""
@@ -296,16 +297,13 @@ class WhatsAppWebhook:
         body = await read_body(req, self.max_body)
         if not signature_ok(self.secret, header, body):
             raise falcon.HTTPUnauthorized(title="invalid signature")
-        try:
-            notification = _decode(body)
-            values = [
-                _decode_value(change.value)
-                for entry in notification.entry
-                for change in entry.changes
-                if change.field == "messages" and len(change.value)
-            ]
-        except UNREADABLE as exc:
-            raise decode_error(exc) from None
+        notification = decode(_decode, body, "whatsapp notification")
+        values = [
+            decode(_decode_value, change.value, "whatsapp notification")
+            for entry in notification.entry
+            for change in entry.changes
+            if change.field == "messages" and len(change.value)
+        ]
         resp.media = {"ok": True}
         if notification.object != OBJECT:
             return  # another product's notification signed by the same app: not ours to read

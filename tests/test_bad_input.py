@@ -31,6 +31,9 @@ from fakes.discord import APPLICATION_ID, FakeDiscord
 from fakes.discord import BOT_TOKEN as DISCORD_TOKEN
 from fakes.slack import BOT_TOKEN as SLACK_TOKEN
 from fakes.slack import SIGNING_SECRET, FakeSlack, envelope, message, signed_headers
+from fakes.whatsapp import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, FakeWhatsApp
+from fakes.whatsapp import contact, notification, text_message, value
+from fakes.whatsapp import signature as whatsapp_signature
 from test_discord_e2e import PUBLIC_KEY, opt, signed, slash
 
 CHANNEL, ANA = "C0GENERAL1", "U0ANA00001"
@@ -47,12 +50,12 @@ RESPONSE_URL = {"slack": ""}  # the fake Slack's response_url, once it runs
 # ---------------------------------------------------------------- the running app, all platforms on
 @pytest.fixture(scope="module")
 def fakes():
-    telegram, slack, discord = FakeTelegram(), FakeSlack(), FakeDiscord()
+    telegram, slack, discord, whatsapp = FakeTelegram(), FakeSlack(), FakeDiscord(), FakeWhatsApp()
     slack.add_user(ANA, "Ana", "Europe/Berlin")
     slack.add_channel(CHANNEL, [ANA])
     RESPONSE_URL["slack"] = slack.response_url("bad-input")
-    yield {"telegram": telegram, "slack": slack, "discord": discord}
-    for fake in (telegram, slack, discord):
+    yield {"telegram": telegram, "slack": slack, "discord": discord, "whatsapp": whatsapp}
+    for fake in (telegram, slack, discord, whatsapp):
         fake.close()
 
 
@@ -67,7 +70,9 @@ def service(mongo_server, fakes):
                   PYTHONWARNINGS="default",
                   SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_BOT_TOKEN=SLACK_TOKEN, SLACK_API_BASE=fakes["slack"].api_base,
                   DISCORD_PUBLIC_KEY=PUBLIC_KEY, DISCORD_APPLICATION_ID=APPLICATION_ID, DISCORD_BOT_TOKEN=DISCORD_TOKEN,
-                  DISCORD_API_BASE=fakes["discord"].base)
+                  DISCORD_API_BASE=fakes["discord"].base,
+                  WHATSAPP_APP_SECRET=APP_SECRET, WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN, WHATSAPP_ACCESS_TOKEN=ACCESS_TOKEN,
+                  WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID, WHATSAPP_API_BASE=fakes["whatsapp"].base)
     app = AppProcess(env).start()
     yield app
     app.stop()
@@ -90,6 +95,11 @@ def to_telegram(app, body: bytes, content_type: str = "application/json", sign: 
 def to_discord(app, body: bytes, content_type: str = "application/json", sign: bool = True):
     headers = signed(body)[1] if sign else {"X-Signature-Ed25519": "00" * 64, "X-Signature-Timestamp": "1"}
     return post(app, "/hooks/discord", body, content_type, headers)
+
+
+def to_whatsapp(app, body: bytes, content_type: str = "application/json", sign: bool = True):
+    header = whatsapp_signature(body) if sign else "sha256=" + "0" * 64
+    return post(app, "/hooks/whatsapp", body, content_type, {"X-Hub-Signature-256": header})
 
 
 def to_slack(path: str):
@@ -154,6 +164,13 @@ def slack_press() -> dict:
             "actions": [{"action_id": "press-0", "value": "tz:Europe/Berlin", "type": "button"}]}
 
 
+def whatsapp_message() -> dict:
+    return notification(value(messages=[text_message("sync at 15:30")], contacts=[contact()]))
+
+
+WHATSAPP_MESSAGE = ("entry", 0, "changes", 0, "value", "messages", 0)
+
+
 def discord_command() -> dict:
     return slash("time", [opt("text", "15:30")])
 
@@ -204,6 +221,11 @@ ENDPOINTS = [
     Endpoint("slack_interactive", "/hooks/slack/interactive", to_slack("/hooks/slack/interactive"), slack_press,
              signed=True, encode=as_payload_form, content_type="application/x-www-form-urlencoded",
              text=("actions", 0, "value"), ident=("trigger_id",)),
+    # The message's timestamp is a string: a number there is a wrong type. Its id (the wamid) has no
+    # fixed form.
+    Endpoint("whatsapp", "/hooks/whatsapp", to_whatsapp, whatsapp_message, signed=True,
+             text=(*WHATSAPP_MESSAGE, "text", "body"), number=(*WHATSAPP_MESSAGE, "timestamp"),
+             ident=(*WHATSAPP_MESSAGE, "id"), answers=dict.fromkeys(("id_of_another_form", "id_with_line_breaks"), 200)),
     Endpoint("verify_api", "/api/verify", to_public("/api/verify"), verify_request, text=("token",), ident=("token",)),
     # GET pages: what a bad query gets (/verify: its HTML error page).
     Endpoint("verify_page", "/verify", None, get="/verify?token={q}", answers={"get": 400}),
@@ -211,6 +233,10 @@ ENDPOINTS = [
     Endpoint("static", "/static/{name}", None, get="/static/{q}", answers={"get": 404}),
     Endpoint("health", "/health", None, get="/health?x={q}", answers={"get": 200}),
     Endpoint("ready", "/ready", None, get="/ready?x={q}", answers={"get": 200}),
+    # Meta's subscription handshake: only a number is echoed; anything else is refused (403).
+    Endpoint("whatsapp_handshake", "/hooks/whatsapp", None,
+             get=f"/hooks/whatsapp?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge={{q}}",
+             answers={"get": 403, "post": 401}),  # a POST there is the webhook: unsigned
 ]
 
 
@@ -364,7 +390,7 @@ def test_public_pages_answer_bad_queries_without_a_500(service, endpoint, value)
     # Any body to a page is a 405 with a JSON error, not a crash.
     refused = http.request("POST", service.base + endpoint.get.format(q="x"), body=DEEP,
                            headers={"Content-Type": "application/json"})
-    assert_clean_answer(refused, 405, f"POST {endpoint.name}")
+    assert_clean_answer(refused, endpoint.answers.get("post", 405), f"POST {endpoint.name}")
     assert_clean_log(new_log(service, since), endpoint.name)
 
 
