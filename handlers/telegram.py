@@ -118,16 +118,15 @@ def has_time(text: str, sent_at: float, unread_too: bool = False) -> bool:
     return bool(found) or (unread_too and mentions.might_hold_unread_time(text, found))
 
 GONE = ("left", "kicked")
-FUTURE_SLACK_SECONDS = 86400  # clocks differ; a date further ahead than this is no clock's
+LAST_DATE = 32503680000  # 3000-01-01: far enough for any clock, far from the calendar's end (9999)
 
 
 def _when(date: int) -> float:
-    """A Telegram date (unix seconds) as the moment the core reads times against. A date no clock
-    could have stamped (before 1970, or more than a day ahead of ours: 253402300800, 2**63) is
-    taken as now, the moment we received it: the message is still answered, and nothing
-    downstream meets a date outside the calendar."""
-    now = time.time()
-    return float(date) if 0 <= date <= now + FUTURE_SLACK_SECONDS else now
+    """A Telegram date (unix seconds) as the moment the core reads times against. A date outside
+    1970..3000 (253402300800 is the year 10000, 2**63 far past it) is no clock's: it is taken as
+    now, the moment we received it, so the message is still answered and nothing downstream
+    (days ahead, week spans, zone rules) meets a date at the calendar's edge."""
+    return float(date) if 0 <= date < LAST_DATE else time.time()
 
 
 def _name(user: User) -> str:
