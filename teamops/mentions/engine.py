@@ -532,6 +532,9 @@ def _resolve(P, text: str, scan: str, readings: list[_Reading], sender_tz: str, 
     # reach back to the times before it ("started 08:12, ... Friday 11:00").
     leads = {ref for ref in refs for r in readings if r.start >= ref[1] and P.leads_into.fullmatch(scan, ref[1], r.start)}
     mentions = []
+    # Day words count from the writer's calendar: "10am PT tomorrow" from Lisbon on Wednesday
+    # morning is Thursday, though it is still Tuesday in Los Angeles.
+    writers_today = now.astimezone(zone_for(sender_tz)).date()
     for index, reading in enumerate(readings):
         tz = reading.tz or sender_tz
         zone = zone_for(tz)
@@ -557,7 +560,7 @@ def _resolve(P, text: str, scan: str, readings: list[_Reading], sender_tz: str, 
                 if best_distance is None or distance < best_distance:
                     best, best_distance = ref, distance
             if best is not None:
-                day = resolve_day(best, today)
+                day = resolve_day(best, writers_today)
                 day_explicit = day is not None
         if day is None:
             day = today
@@ -582,6 +585,14 @@ def _resolve(P, text: str, scan: str, readings: list[_Reading], sender_tz: str, 
             for _ in range(2):  # an end before the start is on the next day
                 if end_local < start_local:
                     end_local += timedelta(days=1)
+        if not day_explicit and today != writers_today:
+            # No day written and the zone's date is not the writer's: of that time on either date,
+            # the one nearer now ("9am JST" from New York on Friday morning is Saturday's in
+            # Tokyo; "10am PT" from Lisbon on Wednesday morning is Wednesday's, not Tuesday's).
+            shift = writers_today - today
+            if abs(_instant(start_local + shift, zone) - now) < abs(_instant(start_local, zone) - now):
+                start_local += shift
+                end_local = end_local + shift if end_local is not None else None
         mentions.append(Mention(
             text=text[reading.start:reading.end],
             start=reading.start,
@@ -604,6 +615,10 @@ def _past_midnight(P, scan: str, start: int, bounds: list[int]) -> bool:
     sentence = bisect_right(bounds, start)
     begin = bounds[sentence - 1] if sentence else 0
     return P.past_night.search(scan, begin, start) is not None
+
+
+def _instant(local: datetime, zone) -> datetime:
+    return local.replace(tzinfo=zone)
 
 
 def _local(day, h: int, mi: int) -> datetime:
