@@ -590,7 +590,7 @@ def _resolve(P, text: str, scan: str, readings: list[_Reading], sender_tz: str, 
             # the one nearer now ("9am JST" from New York on Friday morning is Saturday's in
             # Tokyo; "10am PT" from Lisbon on Wednesday morning is Wednesday's, not Tuesday's).
             shift = writers_today - today
-            if abs(_instant(start_local + shift, zone) - now) < abs(_instant(start_local, zone) - now):
+            if abs(_instant(start_local + shift, zone) - now) <= abs(_instant(start_local, zone) - now):
                 start_local += shift
                 end_local = end_local + shift if end_local is not None else None
         mentions.append(Mention(

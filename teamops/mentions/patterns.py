@@ -48,6 +48,11 @@ class Patterns:
             r")(?(open)[ \t]*\))"
         )
         self.capital_word_next = _LazyPattern(r"[ \t]+[A-Z]")
+        # A capitalised place name after a time, then "time" or led by "in": "10am Karachi time".
+        self.place_after = _LazyPattern(
+            r"[ \t]*(?P<open>\([ \t]*)?(?:(?P<in>in)[ \t]+)?"
+            r"(?P<name>[A-Z][^\W\d_]+(?:[ \t]+[A-Z][^\W\d_]+){0,2})"
+            r"(?:[ \t]+(?P<time>(?i:" + alt(L.time_word) + r")))?(?![\w])(?(open)[ \t]*\))")
         self.day_part = _LazyPattern(
             r"(?<![\w])(?:(?P<greeting>" + alt(L.greetings) + r")|(?P<part>" + alt(L.day_parts) + r"))(?![\w])", I)
         self.day_part_adjacent = _LazyPattern(

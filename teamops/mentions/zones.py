@@ -104,6 +104,34 @@ def _signed(tz: str, found: re.Match) -> str | None:
 
 def zone_after(P, scan: str, pos: int, after_ampm: bool, chat_zones: Sequence[str]):
     """(tz, explicit, end) for a zone written at `pos`, else None; tz None = "my time"."""
+    return _known_zone_after(P, scan, pos, after_ampm, chat_zones) or _place_after(P, scan, pos)
+
+
+# A place the lexicon does not name, read from the city data: "10am Karachi time" (any city of
+# 50,000 people or more), "10am in Honolulu" (without "time", only a city of 300,000 or more).
+_PLACE_WITH_TIME, _PLACE_ALONE = 50_000, 300_000
+
+
+def _place_after(P, scan: str, pos: int):
+    found = P.place_after.match(scan, pos)
+    if not found or not (found.group("time") or found.group("in")):
+        return None
+    from teamops import cities
+
+    name = " ".join(found.group("name").split())
+    folded = cities.fold(name)
+    exact = [c for c in cities.search(name) if cities.fold(c.name) == folded]
+    if not exact:
+        return None
+    best = max(exact, key=lambda c: c.population)
+    if best.population < (_PLACE_WITH_TIME if found.group("time") else _PLACE_ALONE):
+        return None
+    if any(c.tz != best.tz and c.population * 3 > best.population for c in exact):
+        return None  # "Springfield", "Victoria": no one place of that name stands out
+    return best.tz, True, found.end()
+
+
+def _known_zone_after(P, scan: str, pos: int, after_ampm: bool, chat_zones: Sequence[str]):
     found = P.zone_after.match(scan, pos)
     if not found:
         return None

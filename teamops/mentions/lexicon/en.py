@@ -210,6 +210,10 @@ CITY_HINTS = {
     "lima": "America/Lima", "santiago": "America/Santiago", "cairo": "Africa/Cairo",
     "lagos": "Africa/Lagos", "nairobi": "Africa/Nairobi", "cape town": "Africa/Johannesburg",
     "johannesburg": "Africa/Johannesburg",
+    # Regions and countries of one zone, which the city data (cities only) cannot name.
+    "hawaii": "Pacific/Honolulu", "alaska": "America/Anchorage", "arizona": "America/Phoenix",
+    "pakistan": "Asia/Karachi", "bangladesh": "Asia/Dhaka", "iran": "Asia/Tehran", "nepal": "Asia/Kathmandu",
+    "iceland": "Atlantic/Reykjavik", "venezuela": "America/Caracas", "cuba": "America/Havana",
 }
 # Region words that name a zone only with "time" after them ("central" alone is a word), except
 # the US regions capitalised right after a time ("10am Central").
