@@ -141,7 +141,8 @@ def build_senders(config: config_module.Config, store: Store | None = None, busi
 
 def create_app(config: config_module.Config | None = None, after_stop=None) -> falcon.asgi.App:
     config = config or config_module.load()
-    store = Store(config.mongodb_uri, config.mongodb_db)
+    store = Store(config.mongodb_uri, config.mongodb_db, config.mongodb_write_timeout_seconds,
+                  config.inbox_write_limit)
     senders: dict = {}  # filled at start-up, off the event loop (see Lifecycle)
     reader = None
     if config.model_enabled:  # the language-model fallback; without a key nothing of it exists
@@ -320,7 +321,8 @@ async def run_gateway(config: config_module.Config) -> int:
     from teamops.lease import LeaseHolder
     from teamops.senders.discord import DiscordSender
 
-    store = Store(config.mongodb_uri, config.mongodb_db)
+    store = Store(config.mongodb_uri, config.mongodb_db, config.mongodb_write_timeout_seconds,
+                  config.inbox_write_limit)
     senders = {"discord": DiscordSender(config.discord_api_base, config.discord_application_id, config.discord_bot_token,
                                         config.send_timeout_seconds, config.public_base_url)}
     reader = None

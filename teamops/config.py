@@ -67,6 +67,10 @@ class Config:
     max_body_bytes: int = 64 * 1024
     inbox_lease_seconds: float = 60.0
     inbox_max_attempts: int = 8
+    # A webhook's inbox write: how long it may take (server selection included) before the webhook
+    # answers 503, and how many may wait at once in one process before more are refused at once.
+    mongodb_write_timeout_seconds: float = 0.8
+    inbox_write_limit: int = 1000
     send_timeout_seconds: float = 10.0
     # The model fallback (teamops/model_reading.py): off without a key.
     together_api_key: str = ""
@@ -163,6 +167,8 @@ def load(env: dict | None = None) -> Config:
         max_body_bytes=_number(env, "MAX_BODY_BYTES", 64 * 1024, int),
         inbox_lease_seconds=_number(env, "INBOX_LEASE_SECONDS", 60.0, float),
         inbox_max_attempts=_number(env, "INBOX_MAX_ATTEMPTS", 8, int),
+        mongodb_write_timeout_seconds=_positive(env, "MONGODB_WRITE_TIMEOUT_SECONDS", 0.8),
+        inbox_write_limit=max(1, _number(env, "INBOX_WRITE_LIMIT", 1000, int)),
         send_timeout_seconds=_number(env, "SEND_TIMEOUT_SECONDS", 10.0, float),
         together_api_key=env.get("TOGETHER_API_KEY", "").strip(),
         together_api_base=(env.get("TOGETHER_API_BASE", "").strip() or "https://api.together.xyz/v1").rstrip("/"),

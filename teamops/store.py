@@ -28,6 +28,12 @@ Collections:
 pymongo's AsyncMongoClient keeps every call on the event loop without blocking it. The client is
 created lazily, once per process (module level), so importing this module costs nothing and a
 cold start does not wait for the driver.
+
+While the database is unreachable, the write a webhook makes fails fast: each inbox write is
+bounded (MONGODB_WRITE_TIMEOUT_SECONDS, server selection included), and once a failure says the
+server is gone, `Health` refuses every inbox write at once until its probe sees the server answer
+again. Past what the database takes, inbox writes beyond INBOX_WRITE_LIMIT waiting are refused at
+once too, so a flood turns into 503s (the platform redelivers later), never into a queue in memory.
 """
 
 from __future__ import annotations
@@ -35,7 +41,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from datetime import datetime, timezone
+
+from teamops.events import lane_of
 
 log = logging.getLogger("teamops.store")
 
@@ -50,8 +59,110 @@ CHOSEN_SOURCES = ("command", "web")
 _clients: dict[str, object] = {}
 
 
+PROBE_EVERY_SECONDS = 0.5  # while the database seems down, how often it is pinged
+PROBE_TIMEOUT_SECONDS = 1.0
+OUTAGE_LOG_EVERY_SECONDS = 30.0  # an outage's WARNING is repeated this often while it lasts
+
+
 class StorageError(Exception):
     """The database could not be reached or refused the operation."""
+
+
+class StorageBusy(StorageError):
+    """Too many inbox writes are waiting, or one took longer than its bound: the database is slow."""
+
+
+class StorageDown(StorageError):
+    """The database is known to be unreachable right now (Health)."""
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Does this failure say the database could not be reached (or was too slow to answer)?"""
+    from pymongo.errors import ConnectionFailure
+
+    return isinstance(exc, (ConnectionFailure, StorageDown, StorageBusy)) or isinstance(exc.__cause__, ConnectionFailure)
+
+
+class Health:
+    """Whether the database answers, as this process last saw it.
+
+    Any part that meets a connection failure reports it (`failed`); a probe then pings the server
+    every PROBE_EVERY_SECONDS until it answers. While the probe fails, `down` is true and inbox
+    writes are refused at once (StorageDown) instead of each waiting for the driver's server
+    selection. A timeout alone (a slow server, not a gone one) starts the probe but marks nothing
+    down: if the server answers the ping, it is busy, and the write bound deals with that.
+    The outage is logged as WARNINGs: when it starts, every OUTAGE_LOG_EVERY_SECONDS while it
+    lasts, and when it ends, each with the items this process holds (`waiting`, set by the worker).
+    """
+
+    def __init__(self, ping):
+        self._ping = ping  # async (timeout) -> None; raises when the server does not answer
+        self.waiting = lambda: 0
+        self.down_since: float | None = None
+        self._logged_at = 0.0
+        self._probe: asyncio.Task | None = None
+        self._up: asyncio.Event | None = None
+
+    @property
+    def down(self) -> bool:
+        return self.down_since is not None
+
+    def failed(self, exc: BaseException) -> None:
+        from pymongo.errors import NetworkTimeout, ServerSelectionTimeoutError
+
+        slow = isinstance(exc, (NetworkTimeout, StorageBusy)) and not isinstance(exc, ServerSelectionTimeoutError)
+        if not slow:
+            self._mark_down(type(exc).__name__)
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.get_running_loop().create_task(self._probing())
+
+    async def until_up(self, timeout: float) -> bool:
+        """Wait (at most `timeout`) until the database is not known to be down; True if so."""
+        if not self.down:
+            return True
+        if self._up is None:
+            self._up = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._up.wait(), timeout)
+        except TimeoutError:
+            pass
+        return not self.down
+
+    def close(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            self._probe = None
+
+    def _mark_down(self, reason: str) -> None:
+        now = time.monotonic()
+        if self.down_since is None:
+            self.down_since = now
+            self._logged_at = now
+            if self._up is not None:
+                self._up.clear()
+            log.warning("database unreachable (%s), %d items waiting", reason, self.waiting())
+        elif now - self._logged_at >= OUTAGE_LOG_EVERY_SECONDS:
+            self._logged_at = now
+            log.warning("database unreachable for %.0fs (%s), %d items waiting", now - self.down_since, reason,
+                        self.waiting())
+
+    async def _probing(self) -> None:
+        while True:
+            try:
+                await self._ping(PROBE_TIMEOUT_SECONDS)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._mark_down(type(exc).__name__)
+                await asyncio.sleep(PROBE_EVERY_SECONDS)
+                continue
+            if self.down_since is not None:
+                log.warning("database reachable again after %.1fs, %d items waiting",
+                            time.monotonic() - self.down_since, self.waiting())
+                self.down_since = None
+                if self._up is not None:
+                    self._up.set()
+            return
 
 
 def _client(uri: str):
@@ -76,11 +187,12 @@ def _now() -> datetime:
 
 
 class Store:
-    def __init__(self, uri: str, db_name: str):
+    def __init__(self, uri: str, db_name: str, write_timeout: float = 0.8, write_limit: int = 1000):
         self._uri = uri
         self._db_name = db_name
         self._db = None
-        self._inbox_writes = _GroupInsert(lambda: self.db.inbox)
+        self.health = Health(self._ping_once)
+        self._inbox_writes = _GroupInsert(lambda: self.db.inbox, self.health, write_timeout, write_limit)
         self._indexed = asyncio.Event()  # set once ensure_indexes has succeeded in this process
 
     @property
@@ -92,6 +204,7 @@ class Store:
         return self._db
 
     async def close(self) -> None:
+        self.health.close()
         client = _clients.pop(self._uri, None)
         self._db = None
         if client is not None:
@@ -107,6 +220,7 @@ class Store:
             db.chats.create_index([("platform", 1), ("chat_id", 1)], unique=True, name="platform_chat"),
             db.inbox.create_index([("platform", 1), ("event_id", 1)], unique=True, name="platform_event"),
             db.inbox.create_index("state", name="state"),
+            db.inbox.create_index([("platform", 1), ("lane", 1), ("state", 1)], name="platform_lane_state"),
             db.inbox.create_index("created_at", expireAfterSeconds=INBOX_TTL_SECONDS, name="ttl_7d"),
             db.used_tokens.create_index("expires_at", expireAfterSeconds=0, name="ttl_expiry"),
             db.pending.create_index([("platform", 1), ("chat_id", 1), ("user_id", 1)], unique=True, name="platform_chat_user"),
@@ -132,6 +246,12 @@ class Store:
             except TimeoutError:
                 raise StorageError("indexes not ready") from None
 
+    async def _ping_once(self, timeout: float) -> None:
+        import pymongo
+
+        with pymongo.timeout(timeout):
+            await self.db.command("ping")
+
     async def ping(self, timeout: float) -> bool:
         try:
             await asyncio.wait_for(self.db.command("ping"), timeout)
@@ -149,12 +269,18 @@ class Store:
 
         Deduplication is the unique index's job, so nothing is written before start-up has made
         it: on a first deploy Telegram redelivers its backlog at once, and duplicates written
-        before the index would be answered twice and keep the index from ever being built."""
+        before the index would be answered twice and keep the index from ever being built.
+
+        Raises StorageDown at once while the database is known to be unreachable, StorageBusy when
+        too many writes wait or this one took too long (see _GroupInsert)."""
+        if self.health.down:
+            raise StorageDown("database unreachable")
         await self._wait_indexed()
         now = _now()
         item = {
             "platform": platform,
             "event_id": event_id,
+            "lane": lane_of(event),  # the worker takes one item per lane at a time, lanes in turn
             "event": event,
             "state": "pending",
             "due_at": _after(now, due_in) if due_in else now,
@@ -164,15 +290,25 @@ class Store:
         }
         return item if await self._inbox_writes.put(item) else None
 
-    async def inbox_due(self, limit: int, platforms=None) -> list[dict]:
+    async def inbox_due(self, limit: int, platforms=None, skip=()) -> list[dict]:
         """Open items that may be taken now: pending and due, or working with a lease that ran out
         (its worker crashed). Open items are few and done ones many, so this reads by `state`.
-        `platforms`: only items of these (the ones the asking worker can deliver)."""
-        now = _now()
+        `platforms`: only items of these (the ones the asking worker can deliver); `skip`: not
+        those of these (platform, lane) pairs (the worker reads them lane by lane: inbox_lane_due)."""
         query: dict = {"state": {"$in": ["pending", "working"]}}
         if platforms is not None:
             query["platform"] = {"$in": sorted(platforms)}
-        open_items = await self.db.inbox.find(query).sort("due_at", 1).limit(limit).to_list()
+        if skip:
+            query["$nor"] = [{"platform": platform, "lane": lane} for platform, lane in skip]
+        return await self._due(query, limit)
+
+    async def inbox_lane_due(self, platform: str, lane: str, limit: int) -> list[dict]:
+        """The open items of one lane that may be taken now, oldest first."""
+        return await self._due({"platform": platform, "lane": lane, "state": {"$in": ["pending", "working"]}}, limit)
+
+    async def _due(self, query: dict, limit: int) -> list[dict]:
+        now = _now()
+        open_items = await self.db.inbox.find(query).sort([("due_at", 1), ("_id", 1)]).limit(limit).to_list()
         return [
             item
             for item in open_items
@@ -820,37 +956,73 @@ class _GroupInsert:
     Under load this turns N round trips (and N index updates paid one command at a time) into a
     few, with no added delay when traffic is light: a lone document goes out at once. Each caller
     learns about its own document: True inserted, False a duplicate key, StorageError otherwise.
+
+    Bounded both ways: a caller waits at most `timeout` seconds (StorageBusy after that; a document
+    still waiting is withdrawn, one already sent may be stored, and its redelivery is then a
+    duplicate the scan answers), and past `limit` documents waiting or on their way a new one is
+    refused at once. Connection failures are reported to `health`.
     """
 
     MAX_BATCH = 200
 
-    def __init__(self, collection):
+    def __init__(self, collection, health: Health, timeout: float = 0.8, limit: int = 1000):
         self._collection = collection
+        self._health = health
+        self._timeout = timeout
+        self._limit = limit
         self._waiting: list[tuple[dict, asyncio.Future]] = []
+        self._sending = 0
         self._flusher: asyncio.Task | None = None
+        self._refused = 0
+        self._refused_logged = 0.0
 
     async def put(self, doc: dict) -> bool:
+        if len(self._waiting) + self._sending >= self._limit:
+            self._refuse()
+            raise StorageBusy("too many inbox writes waiting")
         future = asyncio.get_running_loop().create_future()
-        self._waiting.append((doc, future))
+        entry = (doc, future)
+        self._waiting.append(entry)
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
-        return await future
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self._timeout)
+        except TimeoutError:
+            if entry in self._waiting:
+                self._waiting.remove(entry)
+            future.cancel()  # nobody waits for it any more
+            self._refuse()
+            raise StorageBusy("inbox write timed out") from None
+
+    def _refuse(self) -> None:
+        """Count refusals; say so at most every 10 s (one line, not one per request)."""
+        self._refused += 1
+        now = time.monotonic()
+        if now - self._refused_logged >= 10.0:
+            log.warning("inbox writes refused (503): %d in the last %.0fs, %d waiting or on their way",
+                        self._refused, min(now - self._refused_logged, 999), len(self._waiting) + self._sending)
+            self._refused, self._refused_logged = 0, now
 
     async def _flush(self) -> None:
+        import pymongo
         from pymongo.errors import BulkWriteError, PyMongoError
 
         try:
             while self._waiting:
                 batch = self._waiting[: self.MAX_BATCH]
                 del self._waiting[: self.MAX_BATCH]
+                self._sending = len(batch)
                 outcome: dict[int, object] = {}
                 try:
-                    await self._collection().insert_many([doc for doc, _ in batch], ordered=False)
+                    with pymongo.timeout(self._timeout):  # server selection included: a gone server fails fast
+                        await self._collection().insert_many([doc for doc, _ in batch], ordered=False)
                 except BulkWriteError as exc:
                     for error in exc.details.get("writeErrors", []):
                         duplicate = error.get("code") == 11000
                         outcome[error["index"]] = False if duplicate else StorageError(f"write error {error.get('code')}")
                 except PyMongoError as exc:
+                    if unreachable(exc) or exc.timeout:
+                        self._health.failed(exc)
                     outcome = {index: StorageError(type(exc).__name__) for index in range(len(batch))}
                 except BaseException:
                     # Cancelled (shutdown) or a bug: nobody in this batch may be left waiting.
@@ -858,6 +1030,8 @@ class _GroupInsert:
                         if not future.done():
                             future.set_exception(StorageError("insert interrupted"))
                     raise
+                finally:
+                    self._sending = 0
                 for index, (_, future) in enumerate(batch):
                     if future.done():
                         continue
