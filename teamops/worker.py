@@ -45,6 +45,7 @@ LANE_LIMIT = 100  # items of one lane held in memory; beyond that they wait in t
 RETRY_BASE_SECONDS = 5.0
 STOP_GRACE_SECONDS = 8.0  # on shutdown, how long items in hand may take to finish
 OUTAGE_WAIT_SECONDS = 5.0  # an item in hand when the database went away waits this long for it
+RECORD_PATIENCE_SECONDS = 120.0  # how long replies already out wait to be recorded through an outage
 
 
 class LeaseLost(Exception):
@@ -338,8 +339,8 @@ class Worker:
                 if reply.follows:
                     await self._note_delivered(reply, outcome)
                 if index + 1 < len(replies):  # after the last one, marking the item done says it
-                    _held(await self.store.inbox_sent(item, index + 1))
-            _held(await self.store.inbox_done(item, f"replies={len(replies)}"))
+                    _held(await self._record(lambda: self.store.inbox_sent(item, index + 1)))
+            _held(await self._record(lambda: self.store.inbox_done(item, f"replies={len(replies)}")))
             log.info("handled %s replies=%d ms=%d", where, len(replies), (time.perf_counter() - started) * 1000)
         except LeaseLost:
             log.warning("lease taken over, leaving it: %s", where)
@@ -358,6 +359,20 @@ class Worker:
                 return
             logs.failure(log, f"processing failed: {where}", exc)
             await self._retry(item, type(exc).__name__, 0.0)
+
+    async def _record(self, write) -> bool:
+        """A write that records replies already out. If the database went away meanwhile, wait for
+        it and write again (the item is still in this worker's hands, so nobody here takes it
+        again): giving up would send those replies a second time on the retry."""
+        deadline = time.monotonic() + RECORD_PATIENCE_SECONDS
+        while True:
+            try:
+                return await write()
+            except Exception as exc:
+                if not self._db_failed(exc) or time.monotonic() > deadline:
+                    raise
+                await self._health().until_up(OUTAGE_WAIT_SECONDS)
+                await asyncio.sleep(0.2)
 
     async def _deliver(self, reply, where: str) -> Outcome:
         """Send one reply; a private answer the platform refuses is replaced by its fallback,
