@@ -33,7 +33,7 @@ from teamops.events import (
     Quoted,
     to_doc,
 )
-from teamops.store import StorageError
+from teamops.store import StorageError, level_of
 
 log = logging.getLogger("teamops.slack")
 
@@ -416,11 +416,15 @@ class _SlackEndpoint:
         return body
 
     async def _queue(self, key: str, event) -> str:
+        doc = to_doc(event)
+        if not self.worker.admits(PLATFORM, doc):  # this channel's backlog is full: Slack redelivers later
+            raise falcon.HTTPServiceUnavailable(title="busy", headers={"Retry-After": "5"})
         try:
-            item = await self.store.inbox_put(PLATFORM, key, to_doc(event))
+            item = await self.store.inbox_put(PLATFORM, key, doc)
         except StorageError as exc:
             # A non-2xx answer makes Slack deliver the event again later: it waits there.
-            log.warning("slack %s inbox write failed: %s", key[:80], type(exc).__name__)
+            # An outage or overload is the store's WARNING, said once, not once per request.
+            log.log(level_of(exc), "slack %s inbox write failed: %s", key[:80], type(exc).__name__)
             raise falcon.HTTPServiceUnavailable(title="storage unavailable", headers={"Retry-After": "5"}) from None
         if item is None:
             return "duplicate"

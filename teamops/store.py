@@ -83,6 +83,12 @@ def unreachable(exc: BaseException) -> bool:
     return isinstance(exc, (ConnectionFailure, StorageDown, StorageBusy)) or isinstance(exc.__cause__, ConnectionFailure)
 
 
+def level_of(exc: BaseException) -> int:
+    """How loudly a request should log its failed write: INFO when Health or the write bound has
+    said it already (an outage, an overload), WARNING otherwise."""
+    return logging.INFO if isinstance(exc, (StorageDown, StorageBusy)) else logging.WARNING
+
+
 class Health:
     """Whether the database answers, as this process last saw it.
 
@@ -974,7 +980,8 @@ class _GroupInsert:
         self._sending = 0
         self._flusher: asyncio.Task | None = None
         self._refused = 0
-        self._refused_logged = 0.0
+        self._refused_logged = -10.0
+        self._refusing_since = 0.0
 
     async def put(self, doc: dict) -> bool:
         if len(self._waiting) + self._sending >= self._limit:
@@ -996,11 +1003,13 @@ class _GroupInsert:
 
     def _refuse(self) -> None:
         """Count refusals; say so at most every 10 s (one line, not one per request)."""
-        self._refused += 1
         now = time.monotonic()
+        if not self._refused:
+            self._refusing_since = now
+        self._refused += 1
         if now - self._refused_logged >= 10.0:
-            log.warning("inbox writes refused (503): %d in the last %.0fs, %d waiting or on their way",
-                        self._refused, min(now - self._refused_logged, 999), len(self._waiting) + self._sending)
+            log.warning("inbox writes refused (503): %d in %.0fs, %d waiting or on their way",
+                        self._refused, now - self._refusing_since, len(self._waiting) + self._sending)
             self._refused, self._refused_logged = 0, now
 
     async def _flush(self) -> None:

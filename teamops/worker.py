@@ -42,6 +42,7 @@ SCAN_EVERY_SECONDS = 2.0  # how often the inbox is searched for items nobody han
 SCAN_LIMIT = 500
 QUEUE_LIMIT = 2_000  # items held in memory; beyond that they wait in the inbox
 LANE_LIMIT = 100  # items of one lane held in memory; beyond that they wait in the inbox, in order
+LANE_BACKLOG_LIMIT = 1_000  # a lane's items waiting in the inbox past which its new ones are refused
 RETRY_BASE_SECONDS = 5.0
 STOP_GRACE_SECONDS = 8.0  # on shutdown, how long items in hand may take to finish
 OUTAGE_WAIT_SECONDS = 5.0  # an item in hand when the database went away waits this long for it
@@ -59,7 +60,7 @@ class _Lane:
     everything after it wait in the inbox; until the lane has been read back from there
     (Worker._refill), later items are refused too, or they would overtake it."""
 
-    __slots__ = ("items", "busy", "spilled", "refused_at", "refilling")
+    __slots__ = ("items", "busy", "spilled", "refused_at", "refilling", "stored")
 
     def __init__(self):
         self.items: collections.deque = collections.deque()
@@ -67,6 +68,7 @@ class _Lane:
         self.spilled = False
         self.refused_at = 0.0
         self.refilling = False
+        self.stored = 0  # items refused here since it spilled: waiting in the inbox (an estimate)
 
 
 class Worker:
@@ -82,7 +84,7 @@ class Worker:
     """
 
     def __init__(self, store, assistant, senders: dict, lease_seconds: float, max_attempts: int, concurrency: int = 4,
-                 platforms=None):
+                 platforms=None, backlog_limit: int = 2_000):
         self.answers = RequestAnswers()
         # Only items of these platforms are taken (None: those this worker has a sender for). Another
         # process may serve the rest: the Gateway worker and the web service share one inbox.
@@ -103,6 +105,11 @@ class Worker:
         self._refills: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(concurrency)  # items being worked on at once
         self._stopping = False
+        self.backlog_limit = backlog_limit
+        self._stored = 0  # the lanes' `stored`, summed
+        self._turned_away = 0
+        self._turned_away_logged = -10.0
+        self._turning_away_since = 0.0
         health = getattr(store, "health", None)
         if health is not None:
             health.waiting = lambda: len(self._queued)
@@ -120,11 +127,38 @@ class Worker:
         if lane.spilled or len(lane.items) >= LANE_LIMIT or self._held >= QUEUE_LIMIT:
             lane.spilled = True
             lane.refused_at = time.monotonic()
+            lane.stored += 1
+            self._stored += 1
             if not (lane.busy or lane.items or lane.refilling) and self._held < QUEUE_LIMIT:
                 self._refill(key, lane)  # an idle lane: nothing else would read it back soon
             return False
         self._hold(key, lane, item)
         return True
+
+    def backlog(self) -> int:
+        """Items this worker knows to be waiting: in memory, in hand, and spilled to the inbox."""
+        return len(self._queued) + self._stored
+
+    def admits(self, platform: str, event: dict) -> bool:
+        """May a webhook store this new event? No when its lane already waits in the inbox and
+        either the lane has LANE_BACKLOG_LIMIT items waiting there or this worker's whole backlog
+        is past `backlog_limit`: the webhook then answers 503 and the platform keeps the message
+        and redelivers it later, so neither memory nor the wait for a reply grows without bound.
+        A chat with nothing waiting is always admitted."""
+        lane = self._lanes.get((platform, lane_of(event)))
+        if lane is None or not lane.spilled:
+            return True
+        if lane.stored < LANE_BACKLOG_LIMIT and self.backlog() < self.backlog_limit:
+            return True
+        now = time.monotonic()
+        if not self._turned_away:
+            self._turning_away_since = now
+        self._turned_away += 1
+        if now - self._turned_away_logged >= 10.0:
+            log.warning("backlog full: %d deliveries refused (503) in %.0fs, %d items waiting",
+                        self._turned_away, now - self._turning_away_since, self.backlog())
+            self._turned_away, self._turned_away_logged = 0, now
+        return False
 
     def _hold(self, key: tuple, lane: _Lane, item: dict) -> None:
         lane.items.append(item)
@@ -211,6 +245,9 @@ class Worker:
         finally:
             lane.refilling = False
         complete = len(due) < room and started > lane.refused_at
+        read = min(lane.stored, len(due))
+        lane.stored -= read
+        self._stored -= read
         for item in due:
             if item["_id"] in self._queued:
                 continue
@@ -220,6 +257,8 @@ class Worker:
             self._hold(key, lane, item)
         if complete:
             lane.spilled = False
+            self._stored -= lane.stored
+            lane.stored = 0
         if not (lane.busy or lane.items or lane.spilled or lane.refilling) and self._lanes.get(key) is lane:
             del self._lanes[key]
 
