@@ -59,6 +59,7 @@ CHOSEN_SOURCES = ("command", "web")
 _clients: dict[str, object] = {}
 
 
+WRITE_PATIENCE_SECONDS = 5.0  # an inbox write nobody redelivers waits this long (a batch's bound too)
 PROBE_EVERY_SECONDS = 0.5  # while the database seems down, how often it is pinged
 PROBE_TIMEOUT_SECONDS = 1.0
 OUTAGE_LOG_EVERY_SECONDS = 30.0  # an outage's WARNING is repeated this often while it lasts
@@ -74,6 +75,14 @@ class StorageBusy(StorageError):
 
 class StorageDown(StorageError):
     """The database is known to be unreachable right now (Health)."""
+
+
+class WriteRefused(StorageError):
+    """The server refused one write of a group (`code`: its error code; 11000 a duplicate key)."""
+
+    def __init__(self, code):
+        super().__init__(f"write error {code}")
+        self.code = code
 
 
 def unreachable(exc: BaseException) -> bool:
@@ -198,7 +207,14 @@ class Store:
         self._db_name = db_name
         self._db = None
         self.health = Health(self._ping_once)
-        self._inbox_writes = _GroupInsert(lambda: self.db.inbox, self.health, write_timeout, write_limit)
+        self._write_timeout = write_timeout
+        self._inbox_writes = _GroupInsert(lambda: self.db.inbox, self.health, write_limit,
+                                          max(write_timeout, WRITE_PATIENCE_SECONDS))
+        # The writes every item makes (its take and end, its reply's claim and record), grouped like
+        # the inserts: on SecantusDB a command costs ~3 ms whatever it holds, so under load a few
+        # bulk writes carry what would be dozens of commands, and a lone write goes out at once.
+        self._inbox_ends = _GroupUpdate(lambda: self.db.inbox, self.health)  # takes and ends
+        self._reply_ends = _GroupUpdate(lambda: self.db.replies, self.health)
         self._indexed = asyncio.Event()  # set once ensure_indexes has succeeded in this process
 
     @property
@@ -267,7 +283,8 @@ class Store:
             return False
 
     # ----- inbox: dedup + durable work queue -----
-    async def inbox_put(self, platform: str, event_id: str, event: dict, due_in: float = 0.0) -> dict | None:
+    async def inbox_put(self, platform: str, event_id: str, event: dict, due_in: float = 0.0,
+                        redelivered: bool = False) -> dict | None:
         """Record one event; the stored item, or None when it was already recorded (a duplicate).
         `due_in` keeps other instances' scans off it for a while (the handed-over copy is taken at
         once regardless): a request answered in its own response must be answered before anyone
@@ -278,7 +295,9 @@ class Store:
         before the index would be answered twice and keep the index from ever being built.
 
         Raises StorageDown at once while the database is known to be unreachable, StorageBusy when
-        too many writes wait or this one took too long (see _GroupInsert)."""
+        too many writes wait or this one took too long (see _GroupInsert): with `redelivered` (the
+        platform delivers it again after a 503) "too long" is MONGODB_WRITE_TIMEOUT_SECONDS, else
+        WRITE_PATIENCE_SECONDS (nobody would ask again: a slow write is better than none)."""
         if self.health.down:
             raise StorageDown("database unreachable")
         await self._wait_indexed()
@@ -294,7 +313,8 @@ class Store:
             "attempts": 0,
             "v": 0,  # bumped on every change of hands: a copy read before it cannot take the item
         }
-        return item if await self._inbox_writes.put(item) else None
+        wait = self._write_timeout if redelivered else max(self._write_timeout, WRITE_PATIENCE_SECONDS)
+        return item if await self._inbox_writes.put(item, wait) else None
 
     async def inbox_due(self, limit: int, platforms=None, skip=()) -> list[dict]:
         """Open items that may be taken now: pending and due, or working with a lease that ran out
@@ -304,17 +324,28 @@ class Store:
         query: dict = {"state": {"$in": ["pending", "working"]}}
         if platforms is not None:
             query["platform"] = {"$in": sorted(platforms)}
-        if skip:
-            query["$nor"] = [{"platform": platform, "lane": lane} for platform, lane in skip]
-        return await self._due(query, limit)
+        if not skip:
+            return await self._due(query, limit)
+        # Left out here, not in the query: SecantusDB reads a $nor by scanning the whole inbox.
+        # The open items' keys first, a few pages of them (a lane left out may hold many), then
+        # the chosen items in full.
+        skip = set(skip)
+        keys = await self._due(query, limit * 4, projection={"platform": 1, "lane": 1, "state": 1, "due_at": 1,
+                                                             "lease_until": 1})
+        ids = [doc["_id"] for doc in keys if (doc["platform"], doc.get("lane")) not in skip][:limit]
+        if not ids:
+            return []
+        wanted = {"_id": {"$in": ids}, "state": {"$in": ["pending", "working"]}}
+        return sorted(await self._due(wanted, limit), key=lambda doc: ids.index(doc["_id"]))
 
     async def inbox_lane_due(self, platform: str, lane: str, limit: int) -> list[dict]:
         """The open items of one lane that may be taken now, oldest first."""
         return await self._due({"platform": platform, "lane": lane, "state": {"$in": ["pending", "working"]}}, limit)
 
-    async def _due(self, query: dict, limit: int) -> list[dict]:
+    async def _due(self, query: dict, limit: int, projection: dict | None = None) -> list[dict]:
         now = _now()
-        open_items = await self.db.inbox.find(query).sort([("due_at", 1), ("_id", 1)]).limit(limit).to_list()
+        cursor = self.db.inbox.find(query, projection=projection)
+        open_items = await cursor.sort([("due_at", 1), ("_id", 1)]).limit(limit).to_list()
         return [
             item
             for item in open_items
@@ -328,16 +359,20 @@ class Store:
         retry cannot take it again. Each take gets its own lease token; every later write names
         it, so a worker whose lease was taken over cannot write any more. Returns the item as
         stored now (replies decided and delivered so far included), or None."""
+        from pymongo import UpdateOne
+
         lease = secrets.token_hex(8)
         until = _after(_now(), lease_seconds)
-        taken = await self.db.inbox.update_one(
+        taken = await self._inbox_ends.put(UpdateOne(
             {"_id": item["_id"], "state": item["state"], "v": item.get("v"), "lease_until": item.get("lease_until")},
             {
                 "$set": {"state": "working", "lease": lease, "lease_until": until},
                 "$inc": {"attempts": 1, "v": 1},
             },
-        )
-        if not taken.modified_count:
+        ))
+        if taken is None:  # its group missed some: the lease token says whether this one is ours
+            taken = await self.db.inbox.find_one({"_id": item["_id"], "lease": lease}, projection={"_id": 1}) is not None
+        if not taken:
             return None
         if item["state"] == "pending":
             # Nobody can change a pending item without first taking it (which bumps `v`), so the
@@ -369,14 +404,23 @@ class Store:
 
     async def inbox_done(self, item: dict, outcome: str) -> bool:
         # A handled item keeps only its dedup key: the event may hold message text we no longer need.
-        return await self._leased(
-            item,
+        from pymongo import UpdateOne
+
+        now = _now()
+        done_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as BSON keeps it
+        matched = await self._inbox_ends.put(UpdateOne(
+            {"_id": item["_id"], "lease": item["lease"]},
             {
-                "$set": {"state": "done", "outcome": outcome, "done_at": _now()},
+                "$set": {"state": "done", "outcome": outcome, "done_at": done_at},
                 "$unset": {"event": "", "replies": "", "lease_until": "", "lease": ""},
                 "$inc": {"v": 1},
             },
-        )
+        ))
+        if matched is not None:
+            return matched
+        # Its group missed some: was it ours? Only our write leaves this item done at this instant.
+        doc = await self.db.inbox.find_one({"_id": item["_id"]}, projection={"state": 1, "done_at": 1, "lease": 1})
+        return doc is not None and doc.get("state") == "done" and "lease" not in doc and doc.get("done_at") == done_at
 
     async def inbox_failed(self, item: dict, reason: str) -> bool:
         # Kept whole (event, replies, sent) so the runbook can put it back to pending once fixed.
@@ -749,29 +793,37 @@ class Store:
         """Take the right to answer a message with a new reply: True when it has no reply (never
         answered, or our reply was deleted), or when event `key` took it before (a retry decides
         the same). False when another event answered it already."""
+        from pymongo import ReturnDocument
         from pymongo.errors import DuplicateKeyError
 
         await self._wait_indexed()
         now = _now()
+        # One findAndModify whose filter is the unique key alone, the condition evaluated in the
+        # update: a filter with $or is read by a scan of the whole collection on SecantusDB (the
+        # embedded database), which made every converted message slower as the replies grew.
+        claimable = {"$or": [
+            {"$eq": [{"$type": "$state"}, "missing"]},  # just inserted: no reply yet
+            {"$eq": ["$state", "none"]},
+            {"$and": [{"$eq": ["$key", {"$literal": key}]}, {"$eq": ["$reply_id", ""]}]},
+        ]}
+
+        fields = {"state": "planned", "key": key, "digest": digest, "reply_id": "", "text_at": text_at,
+                  "shapes": list(shapes)}
+        update = [
+            {"$set": {"_claim": claimable}},
+            {"$set": {**{field: {"$cond": ["$_claim", {"$literal": value}, "$" + field]} for field, value in fields.items()},
+                      "seen_at": {"$max": ["$seen_at", {"$literal": text_at}]},
+                      "at": {"$ifNull": ["$at", {"$literal": now}]},
+                      "changed_at": {"$ifNull": ["$changed_at", {"$literal": now}]}}},
+            {"$unset": "_claim"},
+        ]
+        where = {"platform": platform, "chat_id": chat_id, "message_id": message_id}
         try:
-            await self.db.replies.update_one(
-                {
-                    "platform": platform,
-                    "chat_id": chat_id,
-                    "message_id": message_id,
-                    "$or": [{"state": "none"}, {"key": key, "reply_id": ""}],
-                },
-                {
-                    "$set": {"state": "planned", "key": key, "digest": digest, "reply_id": "", "text_at": text_at,
-                             "shapes": list(shapes)},
-                    "$max": {"seen_at": text_at},
-                    "$setOnInsert": {"at": now, "changed_at": now},
-                },
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            return False
-        return True
+            doc = await self.db.replies.find_one_and_update(where, update, upsert=True,
+                                                            return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:  # two first claims at once: the other inserted it; decide on it now
+            doc = await self.db.replies.find_one_and_update(where, update, return_document=ReturnDocument.AFTER)
+        return doc is not None and doc.get("state") == "planned" and doc.get("key") == key and doc.get("reply_id") == ""
 
     async def reply_for_edit(self, platform: str, chat_id: str, message_id: str, edited_at: float) -> dict | None:
         """The record of our reply to a message being edited, after noting the edit's stamp (so an
@@ -802,10 +854,12 @@ class Store:
 
     async def reply_delivered(self, platform: str, chat_id: str, message_id: str, reply_id: str) -> None:
         """The planned delivery is done: our reply to the message is now `reply_id` ("" = none)."""
-        await self.db.replies.update_one(
+        from pymongo import UpdateOne
+
+        await self._reply_ends.put(UpdateOne(
             {"platform": platform, "chat_id": chat_id, "message_id": message_id},
             {"$set": {"state": "sent" if reply_id else "none", "reply_id": reply_id, "changed_at": _now()}},
-        )
+        ))
 
     async def reply_by_id(self, platform: str, chat_id: str, reply_id: str) -> dict | None:
         """The record of the conversion we sent as message `reply_id` (None: not one of ours)."""
@@ -963,18 +1017,19 @@ class _GroupInsert:
     few, with no added delay when traffic is light: a lone document goes out at once. Each caller
     learns about its own document: True inserted, False a duplicate key, StorageError otherwise.
 
-    Bounded both ways: a caller waits at most `timeout` seconds (StorageBusy after that; a document
-    still waiting is withdrawn, one already sent may be stored, and its redelivery is then a
-    duplicate the scan answers), and past `limit` documents waiting or on their way a new one is
-    refused at once. Connection failures are reported to `health`.
+    Bounded both ways: a caller waits at most the `wait` it gives (StorageBusy after that; a
+    document still waiting is withdrawn, one already sent may be stored, and its redelivery is then
+    a duplicate the scan answers), and past `limit` documents waiting or on their way a new one is
+    refused at once. One insert_many may take `batch_timeout` (server selection included).
+    Connection failures are reported to `health`.
     """
 
     MAX_BATCH = 200
 
-    def __init__(self, collection, health: Health, timeout: float = 0.8, limit: int = 1000):
+    def __init__(self, collection, health: Health, limit: int = 1000, batch_timeout: float = 5.0):
         self._collection = collection
         self._health = health
-        self._timeout = timeout
+        self._batch_timeout = batch_timeout
         self._limit = limit
         self._waiting: list[tuple[dict, asyncio.Future]] = []
         self._sending = 0
@@ -983,7 +1038,7 @@ class _GroupInsert:
         self._refused_logged = -10.0
         self._refusing_since = 0.0
 
-    async def put(self, doc: dict) -> bool:
+    async def put(self, doc: dict, wait: float) -> bool:
         if len(self._waiting) + self._sending >= self._limit:
             self._refuse()
             raise StorageBusy("too many inbox writes waiting")
@@ -993,7 +1048,7 @@ class _GroupInsert:
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
         try:
-            return await asyncio.wait_for(asyncio.shield(future), self._timeout)
+            return await asyncio.wait_for(asyncio.shield(future), wait)
         except TimeoutError:
             if entry in self._waiting:
                 self._waiting.remove(entry)
@@ -1023,7 +1078,7 @@ class _GroupInsert:
                 self._sending = len(batch)
                 outcome: dict[int, object] = {}
                 try:
-                    with pymongo.timeout(self._timeout):  # server selection included: a gone server fails fast
+                    with pymongo.timeout(self._batch_timeout):  # server selection included
                         await self._collection().insert_many([doc for doc, _ in batch], ordered=False)
                 except BulkWriteError as exc:
                     for error in exc.details.get("writeErrors", []):
@@ -1052,6 +1107,69 @@ class _GroupInsert:
         finally:
             self._flusher = None
             for _, future in self._waiting:  # only if this task was cancelled mid-way
+                if not future.done():
+                    future.set_exception(StorageError("shutting down"))
+            self._waiting.clear()
+
+
+class _GroupUpdate:
+    """update_one calls on one collection, grouped into one bulk_write while another is on its way
+    (as _GroupInsert does for inserts). Each caller learns whether its update matched a document:
+    True or False when the group's count says so for all, None when some in the group missed and
+    the count cannot say which (the caller looks); StorageError when the write failed."""
+
+    MAX_BATCH = 200
+
+    def __init__(self, collection, health: Health):
+        self._collection = collection
+        self._health = health
+        self._waiting: list[tuple[object, asyncio.Future]] = []
+        self._flusher: asyncio.Task | None = None
+
+    async def put(self, op) -> bool | None:
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((op, future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        from pymongo.errors import BulkWriteError, PyMongoError
+
+        try:
+            while self._waiting:
+                batch = self._waiting[: self.MAX_BATCH]
+                del self._waiting[: self.MAX_BATCH]
+                failed: dict[int, Exception] = {}
+                try:
+                    result = await self._collection().bulk_write([op for op, _ in batch], ordered=False)
+                    matched = result.matched_count
+                except BulkWriteError as exc:
+                    matched = exc.details.get("nMatched", -1)
+                    for error in exc.details.get("writeErrors", []):
+                        failed[error["index"]] = WriteRefused(error.get("code"))
+                except PyMongoError as exc:
+                    if unreachable(exc):
+                        self._health.failed(exc)
+                    failed = {index: StorageError(type(exc).__name__) for index in range(len(batch))}
+                    matched = -1
+                except BaseException:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(StorageError("update interrupted"))
+                    raise
+                whole = len(batch) - len(failed)
+                answer = True if matched == whole else (False if matched == 0 else None)
+                for index, (_, future) in enumerate(batch):
+                    if future.done():
+                        continue
+                    if index in failed:
+                        future.set_exception(failed[index])
+                    else:
+                        future.set_result(answer)
+        finally:
+            self._flusher = None
+            for _, future in self._waiting:
                 if not future.done():
                     future.set_exception(StorageError("shutting down"))
             self._waiting.clear()
