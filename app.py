@@ -151,7 +151,7 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
         reader = ModelReader(store, config)
     assistant = Assistant(store, config, senders, reader)
     worker = Worker(store, assistant, senders, config.inbox_lease_seconds, config.inbox_max_attempts,
-                    backlog_limit=config.inbox_backlog_limit)
+                    config.worker_concurrency, backlog_limit=config.inbox_backlog_limit)
     if reader is not None:
         reader.hand_over = worker.offer
 
@@ -333,7 +333,7 @@ async def run_gateway(config: config_module.Config) -> int:
         reader = ModelReader(store, config)
     assistant = Assistant(store, config, senders, reader)
     worker = Worker(store, assistant, senders, config.inbox_lease_seconds, config.inbox_max_attempts,
-                    platforms={"discord"}, backlog_limit=config.inbox_backlog_limit)
+                    config.worker_concurrency, platforms={"discord"}, backlog_limit=config.inbox_backlog_limit)
     if reader is not None:
         reader.hand_over = worker.offer
     feed = discord_gateway.GatewayFeed(store, worker, MemberSightings(store))

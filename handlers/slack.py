@@ -415,12 +415,14 @@ class _SlackEndpoint:
             raise falcon.HTTPUnauthorized(title="invalid signature")
         return body
 
-    async def _queue(self, key: str, event) -> str:
+    async def _queue(self, key: str, event, redelivered: bool = False) -> str:
+        """`redelivered`: Slack sends it again after a non-2xx answer (events do; commands and
+        button presses do not, so their write may take longer before it counts as failed)."""
         doc = to_doc(event)
         if not self.worker.admits(PLATFORM, doc):  # this channel's backlog is full: Slack redelivers later
             raise falcon.HTTPServiceUnavailable(title="busy", headers={"Retry-After": "5"})
         try:
-            item = await self.store.inbox_put(PLATFORM, key, doc)
+            item = await self.store.inbox_put(PLATFORM, key, doc, redelivered=redelivered)
         except StorageError as exc:
             # A non-2xx answer makes Slack deliver the event again later: it waits there.
             # An outage or overload is the store's WARNING, said once, not once per request.
@@ -475,7 +477,7 @@ class SlackEvents(_SlackEndpoint):
             self._note_writer(event, resp)
             return
         key, core_event = found
-        outcome = await self._queue(key, core_event)
+        outcome = await self._queue(key, core_event, redelivered=True)
         retry = req.get_header("X-Slack-Retry-Num")
         log.info(
             "slack event=%s chat=%s outcome=%s%s ms=%.1f",

@@ -273,7 +273,7 @@ class TelegramWebhook:
         if not self.worker.admits(PLATFORM, doc):  # this chat's backlog is full: Telegram keeps it for now
             raise falcon.HTTPServiceUnavailable(title="busy", headers={"Retry-After": "5"})
         try:
-            item = await self.store.inbox_put(PLATFORM, str(update.update_id), doc)
+            item = await self.store.inbox_put(PLATFORM, str(update.update_id), doc, redelivered=True)
         except StorageError as exc:
             # Telegram redelivers on a non-2xx answer: the update waits there instead of being lost.
             # An outage or overload is the store's WARNING, said once, not once per request.
