@@ -385,7 +385,7 @@ class Worker:
                 elif reply.follows:
                     last_note = self._note_delivered(reply, outcome)  # beside the write that ends the item
                 if index + 1 < len(replies):  # after the last one, marking the item done says it
-                    _held(await self._record(lambda: self.store.inbox_sent(item, index + 1)))
+                    _held(await self._record(lambda count=index + 1: self.store.inbox_sent(item, count)))
             done = self._record(lambda: self.store.inbox_done(item, f"replies={len(replies)}"))
             if last_note is not None:
                 _, ours = await asyncio.gather(last_note, done)
