@@ -186,3 +186,34 @@ def test_a_quiet_chat_is_answered_before_a_flooding_chats_backlog_is_drained(sta
              what="every flood message answered")
     order = [b["reply_parameters"]["message_id"] for b in telegram_api.sent() if b["chat_id"] == flood_chat]
     assert order == [u["message"]["message_id"] for u in flood]
+
+
+def test_past_the_backlog_limit_a_flooding_chat_gets_503s_and_redelivery_is_answered_once(
+        start_app, mongo_uri, telegram_api):
+    flood_chat, quiet_chat = -200300, -200400
+    _give_zone(mongo_uri, [111, 222])
+    app = start_app(app_env(mongo_uri, telegram_api, TEAM_TIMEZONES=TEAM, INBOX_BACKLOG_LIMIT=150))
+    telegram_api.delays = [0.02] * 2000  # slower than the flood arrives
+    flood = [tg_message(f"deploy at {9 + n % 9}:{n % 60:02d}", user_id=111, chat_id=flood_chat) for n in range(400)]
+    refused = []
+    for update in flood:
+        status, _, retry_after = _post(app, update)
+        assert status in (200, 503)
+        if status == 503:
+            assert retry_after, "a 503 says when to come back"
+            refused.append(update)
+    assert refused, "the flood went past the backlog limit without a refusal"
+    quiet = tg_message("lunch at 12:30", user_id=222, chat_id=quiet_chat)
+    assert _post(app, quiet)[0] == 200, "a chat with nothing waiting is still taken"
+
+    # Like Telegram: what was refused comes again until it is taken.
+    deadline = time.monotonic() + 90
+    while refused and time.monotonic() < deadline:
+        time.sleep(0.5)
+        refused = [u for u in refused if _post(app, u)[0] != 200]
+    assert not refused, f"{len(refused)} never taken"
+    wanted = {u["message"]["message_id"] for u in flood} | {quiet["message"]["message_id"]}
+    wait_for(lambda: set(_replies_by_message(telegram_api)) >= wanted, 90, what="a reply to every message")
+    twice = {m: n for m, n in _replies_by_message(telegram_api).items() if n > 1}
+    assert not twice, f"answered more than once: {twice}"
+    assert "backlog full" in app.logs()
