@@ -141,7 +141,8 @@ def build_senders(config: config_module.Config, store: Store | None = None, busi
 
 def create_app(config: config_module.Config | None = None, after_stop=None) -> falcon.asgi.App:
     config = config or config_module.load()
-    store = Store(config.mongodb_uri, config.mongodb_db)
+    store = Store(config.mongodb_uri, config.mongodb_db, config.mongodb_write_timeout_seconds,
+                  config.inbox_write_limit)
     senders: dict = {}  # filled at start-up, off the event loop (see Lifecycle)
     reader = None
     if config.model_enabled:  # the language-model fallback; without a key nothing of it exists
@@ -149,7 +150,8 @@ def create_app(config: config_module.Config | None = None, after_stop=None) -> f
 
         reader = ModelReader(store, config)
     assistant = Assistant(store, config, senders, reader)
-    worker = Worker(store, assistant, senders, config.inbox_lease_seconds, config.inbox_max_attempts)
+    worker = Worker(store, assistant, senders, config.inbox_lease_seconds, config.inbox_max_attempts,
+                    config.worker_concurrency, backlog_limit=config.inbox_backlog_limit)
     if reader is not None:
         reader.hand_over = worker.offer
 
@@ -323,7 +325,8 @@ async def run_gateway(config: config_module.Config) -> int:
     from teamops.lease import LeaseHolder
     from teamops.senders.discord import DiscordSender
 
-    store = Store(config.mongodb_uri, config.mongodb_db)
+    store = Store(config.mongodb_uri, config.mongodb_db, config.mongodb_write_timeout_seconds,
+                  config.inbox_write_limit)
     senders = {"discord": DiscordSender(config.discord_api_base, config.discord_application_id, config.discord_bot_token,
                                         config.send_timeout_seconds, config.public_base_url)}
     reader = None
@@ -333,7 +336,7 @@ async def run_gateway(config: config_module.Config) -> int:
         reader = ModelReader(store, config)
     assistant = Assistant(store, config, senders, reader)
     worker = Worker(store, assistant, senders, config.inbox_lease_seconds, config.inbox_max_attempts,
-                    platforms={"discord"})
+                    config.worker_concurrency, platforms={"discord"}, backlog_limit=config.inbox_backlog_limit)
     if reader is not None:
         reader.hand_over = worker.offer
     feed = discord_gateway.GatewayFeed(store, worker, MemberSightings(store))

@@ -34,7 +34,7 @@ from teamops.events import (
     Quoted,
     to_doc,
 )
-from teamops.store import StorageError
+from teamops.store import StorageError, level_of
 
 log = logging.getLogger("teamops.slack")
 
@@ -437,12 +437,18 @@ class _SlackEndpoint:
             raise falcon.HTTPUnauthorized(title="invalid signature")
         return body
 
-    async def _queue(self, key: str, event) -> str:
+    async def _queue(self, key: str, event, redelivered: bool = False) -> str:
+        """`redelivered`: Slack sends it again after a non-2xx answer (events do; commands and
+        button presses do not, so their write may take longer before it counts as failed)."""
+        doc = to_doc(event)
+        if not self.worker.admits(PLATFORM, doc):  # this channel's backlog is full: Slack redelivers later
+            raise falcon.HTTPServiceUnavailable(title="busy", headers={"Retry-After": "5"})
         try:
-            item = await self.store.inbox_put(PLATFORM, key, to_doc(event))
+            item = await self.store.inbox_put(PLATFORM, key, doc, redelivered=redelivered)
         except StorageError as exc:
             # A non-2xx answer makes Slack deliver the event again later: it waits there.
-            log.warning("slack %s inbox write failed: %s", key[:80], type(exc).__name__)
+            # An outage or overload is the store's WARNING, said once, not once per request.
+            log.log(level_of(exc), "slack %s inbox write failed: %s", key[:80], type(exc).__name__)
             raise falcon.HTTPServiceUnavailable(title="storage unavailable", headers={"Retry-After": "5"}) from None
         if item is None:
             return "duplicate"
@@ -487,7 +493,7 @@ class SlackEvents(_SlackEndpoint):
             self._note_writer(event, resp)
             return
         key, core_event = found
-        outcome = await self._queue(key, core_event)
+        outcome = await self._queue(key, core_event, redelivered=True)
         retry = req.get_header("X-Slack-Retry-Num")
         log.info(
             "slack event=%s chat=%s outcome=%s%s ms=%.1f",

@@ -18,7 +18,7 @@ import msgspec
 
 from handlers import decode, ident, read_body
 from teamops import commands, mentions, relocation
-from teamops.store import StorageError
+from teamops.store import StorageError, level_of
 from teamops.events import ButtonPress, ChatGone, ChatMessage, MemberLeft, NotATime, Quoted, to_doc
 
 log = logging.getLogger("teamops.telegram")
@@ -281,11 +281,15 @@ class TelegramWebhook:
         if event is None:
             self._note_sender(update, resp)
             return  # nothing for us: no I/O before the answer
+        doc = to_doc(event)
+        if not self.worker.admits(PLATFORM, doc):  # this chat's backlog is full: Telegram keeps it for now
+            raise falcon.HTTPServiceUnavailable(title="busy", headers={"Retry-After": "5"})
         try:
-            item = await self.store.inbox_put(PLATFORM, str(update.update_id), to_doc(event))
+            item = await self.store.inbox_put(PLATFORM, str(update.update_id), doc, redelivered=True)
         except StorageError as exc:
             # Telegram redelivers on a non-2xx answer: the update waits there instead of being lost.
-            log.warning("telegram update=%s inbox write failed: %s", ident(update.update_id), type(exc).__name__)
+            # An outage or overload is the store's WARNING, said once, not once per request.
+            log.log(level_of(exc), "telegram update=%s inbox write failed: %s", ident(update.update_id), type(exc).__name__)
             raise falcon.HTTPServiceUnavailable(title="storage unavailable", headers={"Retry-After": "5"}) from None
         if item is not None:
             self.worker.offer(item)

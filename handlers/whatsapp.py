@@ -31,7 +31,7 @@ import msgspec
 from handlers import decode, read_body
 from teamops import commands, mentions, relocation
 from teamops.events import ButtonPress, ChatMessage, NotATime, to_doc
-from teamops.store import StorageError
+from teamops.store import StorageError, level_of
 
 log = logging.getLogger("teamops.whatsapp")
 
@@ -349,12 +349,15 @@ class WhatsAppWebhook:
         return message, chat_id, event
 
     async def _store(self, message: Message, chat_id: str, event, started: float) -> None:
+        doc = to_doc(event)
+        if not self.worker.admits(PLATFORM, doc):  # this chat's backlog is full: Meta keeps it for now
+            raise falcon.HTTPServiceUnavailable(title="busy", headers={"Retry-After": "5"})
         try:
-            item = await self.store.inbox_put(PLATFORM, message.id, to_doc(event))
+            item = await self.store.inbox_put(PLATFORM, message.id, doc, redelivered=True)
         except StorageError as exc:
             # Meta delivers again on a non-200: the message waits there, and the ones stored
-            # already come back as duplicates.
-            log.warning("whatsapp message=%s inbox write failed: %s", message.id[:80], type(exc).__name__)
+            # already come back as duplicates. An outage or overload is the store's WARNING.
+            log.log(level_of(exc), "whatsapp message=%s inbox write failed: %s", message.id[:80], type(exc).__name__)
             raise falcon.HTTPServiceUnavailable(title="storage unavailable", headers={"Retry-After": "5"}) from None
         if item is not None:
             self.worker.offer(item)

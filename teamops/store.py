@@ -28,6 +28,12 @@ Collections:
 pymongo's AsyncMongoClient keeps every call on the event loop without blocking it. The client is
 created lazily, once per process (module level), so importing this module costs nothing and a
 cold start does not wait for the driver.
+
+While the database is unreachable, the write a webhook makes fails fast: each inbox write is
+bounded (MONGODB_WRITE_TIMEOUT_SECONDS, server selection included), and once a failure says the
+server is gone, `Health` refuses every inbox write at once until its probe sees the server answer
+again. Past what the database takes, inbox writes beyond INBOX_WRITE_LIMIT waiting are refused at
+once too, so a flood turns into 503s (the platform redelivers later), never into a queue in memory.
 """
 
 from __future__ import annotations
@@ -35,7 +41,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from datetime import datetime, timezone
+
+from teamops.events import lane_of
 
 log = logging.getLogger("teamops.store")
 
@@ -50,8 +59,125 @@ CHOSEN_SOURCES = ("command", "web")
 _clients: dict[str, object] = {}
 
 
+WRITE_PATIENCE_SECONDS = 5.0  # an inbox write nobody redelivers waits this long (a batch's bound too)
+PROBE_EVERY_SECONDS = 0.5  # while the database seems down, how often it is pinged
+PROBE_TIMEOUT_SECONDS = 1.0
+OUTAGE_LOG_EVERY_SECONDS = 30.0  # an outage's WARNING is repeated this often while it lasts
+
+
 class StorageError(Exception):
     """The database could not be reached or refused the operation."""
+
+
+class StorageBusy(StorageError):
+    """Too many inbox writes are waiting, or one took longer than its bound: the database is slow."""
+
+
+class StorageDown(StorageError):
+    """The database is known to be unreachable right now (Health)."""
+
+
+class WriteRefused(StorageError):
+    """The server refused one write of a group (`code`: its error code; 11000 a duplicate key)."""
+
+    def __init__(self, code):
+        super().__init__(f"write error {code}")
+        self.code = code
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Does this failure say the database could not be reached (or was too slow to answer)?"""
+    from pymongo.errors import ConnectionFailure
+
+    return isinstance(exc, (ConnectionFailure, StorageDown, StorageBusy)) or isinstance(exc.__cause__, ConnectionFailure)
+
+
+def level_of(exc: BaseException) -> int:
+    """How loudly a request should log its failed write: INFO when Health or the write bound has
+    said it already (an outage, an overload), WARNING otherwise."""
+    return logging.INFO if isinstance(exc, (StorageDown, StorageBusy)) else logging.WARNING
+
+
+class Health:
+    """Whether the database answers, as this process last saw it.
+
+    Any part that meets a connection failure reports it (`failed`); a probe then pings the server
+    every PROBE_EVERY_SECONDS until it answers. While the probe fails, `down` is true and inbox
+    writes are refused at once (StorageDown) instead of each waiting for the driver's server
+    selection. A timeout alone (a slow server, not a gone one) starts the probe but marks nothing
+    down: if the server answers the ping, it is busy, and the write bound deals with that.
+    The outage is logged as WARNINGs: when it starts, every OUTAGE_LOG_EVERY_SECONDS while it
+    lasts, and when it ends, each with the items this process holds (`waiting`, set by the worker).
+    """
+
+    def __init__(self, ping):
+        self._ping = ping  # async (timeout) -> None; raises when the server does not answer
+        self.waiting = lambda: 0
+        self.down_since: float | None = None
+        self._logged_at = 0.0
+        self._probe: asyncio.Task | None = None
+        self._up: asyncio.Event | None = None
+
+    @property
+    def down(self) -> bool:
+        return self.down_since is not None
+
+    def failed(self, exc: BaseException) -> None:
+        from pymongo.errors import NetworkTimeout, ServerSelectionTimeoutError
+
+        slow = isinstance(exc, (NetworkTimeout, StorageBusy)) and not isinstance(exc, ServerSelectionTimeoutError)
+        if not slow:
+            self._mark_down(type(exc).__name__)
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.get_running_loop().create_task(self._probing())
+
+    async def until_up(self, timeout: float) -> bool:
+        """Wait (at most `timeout`) until the database is not known to be down; True if so."""
+        if not self.down:
+            return True
+        if self._up is None:
+            self._up = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._up.wait(), timeout)
+        except TimeoutError:
+            pass
+        return not self.down
+
+    def close(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            self._probe = None
+
+    def _mark_down(self, reason: str) -> None:
+        now = time.monotonic()
+        if self.down_since is None:
+            self.down_since = now
+            self._logged_at = now
+            if self._up is not None:
+                self._up.clear()
+            log.warning("database unreachable (%s), %d items waiting", reason, self.waiting())
+        elif now - self._logged_at >= OUTAGE_LOG_EVERY_SECONDS:
+            self._logged_at = now
+            log.warning("database unreachable for %.0fs (%s), %d items waiting", now - self.down_since, reason,
+                        self.waiting())
+
+    async def _probing(self) -> None:
+        while True:
+            try:
+                await self._ping(PROBE_TIMEOUT_SECONDS)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._mark_down(type(exc).__name__)
+                await asyncio.sleep(PROBE_EVERY_SECONDS)
+                continue
+            if self.down_since is not None:
+                log.warning("database reachable again after %.1fs, %d items waiting",
+                            time.monotonic() - self.down_since, self.waiting())
+                self.down_since = None
+                if self._up is not None:
+                    self._up.set()
+            return
 
 
 def _client(uri: str):
@@ -76,11 +202,19 @@ def _now() -> datetime:
 
 
 class Store:
-    def __init__(self, uri: str, db_name: str):
+    def __init__(self, uri: str, db_name: str, write_timeout: float = 0.8, write_limit: int = 1000):
         self._uri = uri
         self._db_name = db_name
         self._db = None
-        self._inbox_writes = _GroupInsert(lambda: self.db.inbox)
+        self.health = Health(self._ping_once)
+        self._write_timeout = write_timeout
+        self._inbox_writes = _GroupInsert(lambda: self.db.inbox, self.health, write_limit,
+                                          max(write_timeout, WRITE_PATIENCE_SECONDS))
+        # The writes every item makes (its take and end, its reply's claim and record), grouped like
+        # the inserts: on SecantusDB a command costs ~3 ms whatever it holds, so under load a few
+        # bulk writes carry what would be dozens of commands, and a lone write goes out at once.
+        self._inbox_ends = _GroupUpdate(lambda: self.db.inbox, self.health)  # takes and ends
+        self._reply_ends = _GroupUpdate(lambda: self.db.replies, self.health)
         self._indexed = asyncio.Event()  # set once ensure_indexes has succeeded in this process
 
     @property
@@ -92,6 +226,7 @@ class Store:
         return self._db
 
     async def close(self) -> None:
+        self.health.close()
         client = _clients.pop(self._uri, None)
         self._db = None
         if client is not None:
@@ -107,6 +242,7 @@ class Store:
             db.chats.create_index([("platform", 1), ("chat_id", 1)], unique=True, name="platform_chat"),
             db.inbox.create_index([("platform", 1), ("event_id", 1)], unique=True, name="platform_event"),
             db.inbox.create_index("state", name="state"),
+            db.inbox.create_index([("platform", 1), ("lane", 1), ("state", 1)], name="platform_lane_state"),
             db.inbox.create_index("created_at", expireAfterSeconds=INBOX_TTL_SECONDS, name="ttl_7d"),
             db.used_tokens.create_index("expires_at", expireAfterSeconds=0, name="ttl_expiry"),
             db.pending.create_index([("platform", 1), ("chat_id", 1), ("user_id", 1)], unique=True, name="platform_chat_user"),
@@ -132,6 +268,12 @@ class Store:
             except TimeoutError:
                 raise StorageError("indexes not ready") from None
 
+    async def _ping_once(self, timeout: float) -> None:
+        import pymongo
+
+        with pymongo.timeout(timeout):
+            await self.db.command("ping")
+
     async def ping(self, timeout: float) -> bool:
         try:
             await asyncio.wait_for(self.db.command("ping"), timeout)
@@ -141,7 +283,8 @@ class Store:
             return False
 
     # ----- inbox: dedup + durable work queue -----
-    async def inbox_put(self, platform: str, event_id: str, event: dict, due_in: float = 0.0) -> dict | None:
+    async def inbox_put(self, platform: str, event_id: str, event: dict, due_in: float = 0.0,
+                        redelivered: bool = False) -> dict | None:
         """Record one event; the stored item, or None when it was already recorded (a duplicate).
         `due_in` keeps other instances' scans off it for a while (the handed-over copy is taken at
         once regardless): a request answered in its own response must be answered before anyone
@@ -149,12 +292,20 @@ class Store:
 
         Deduplication is the unique index's job, so nothing is written before start-up has made
         it: on a first deploy Telegram redelivers its backlog at once, and duplicates written
-        before the index would be answered twice and keep the index from ever being built."""
+        before the index would be answered twice and keep the index from ever being built.
+
+        Raises StorageDown at once while the database is known to be unreachable, StorageBusy when
+        too many writes wait or this one took too long (see _GroupInsert): with `redelivered` (the
+        platform delivers it again after a 503) "too long" is MONGODB_WRITE_TIMEOUT_SECONDS, else
+        WRITE_PATIENCE_SECONDS (nobody would ask again: a slow write is better than none)."""
+        if self.health.down:
+            raise StorageDown("database unreachable")
         await self._wait_indexed()
         now = _now()
         item = {
             "platform": platform,
             "event_id": event_id,
+            "lane": lane_of(event),  # the worker takes one item per lane at a time, lanes in turn
             "event": event,
             "state": "pending",
             "due_at": _after(now, due_in) if due_in else now,
@@ -162,17 +313,39 @@ class Store:
             "attempts": 0,
             "v": 0,  # bumped on every change of hands: a copy read before it cannot take the item
         }
-        return item if await self._inbox_writes.put(item) else None
+        wait = self._write_timeout if redelivered else max(self._write_timeout, WRITE_PATIENCE_SECONDS)
+        return item if await self._inbox_writes.put(item, wait) else None
 
-    async def inbox_due(self, limit: int, platforms=None) -> list[dict]:
+    async def inbox_due(self, limit: int, platforms=None, skip=()) -> list[dict]:
         """Open items that may be taken now: pending and due, or working with a lease that ran out
         (its worker crashed). Open items are few and done ones many, so this reads by `state`.
-        `platforms`: only items of these (the ones the asking worker can deliver)."""
-        now = _now()
+        `platforms`: only items of these (the ones the asking worker can deliver); `skip`: not
+        those of these (platform, lane) pairs (the worker reads them lane by lane: inbox_lane_due)."""
         query: dict = {"state": {"$in": ["pending", "working"]}}
         if platforms is not None:
             query["platform"] = {"$in": sorted(platforms)}
-        open_items = await self.db.inbox.find(query).sort("due_at", 1).limit(limit).to_list()
+        if not skip:
+            return await self._due(query, limit)
+        # Left out here, not in the query: SecantusDB reads a $nor by scanning the whole inbox.
+        # The open items' keys first, a few pages of them (a lane left out may hold many), then
+        # the chosen items in full.
+        skip = set(skip)
+        keys = await self._due(query, limit * 4, projection={"platform": 1, "lane": 1, "state": 1, "due_at": 1,
+                                                             "lease_until": 1})
+        ids = [doc["_id"] for doc in keys if (doc["platform"], doc.get("lane")) not in skip][:limit]
+        if not ids:
+            return []
+        wanted = {"_id": {"$in": ids}, "state": {"$in": ["pending", "working"]}}
+        return sorted(await self._due(wanted, limit), key=lambda doc: ids.index(doc["_id"]))
+
+    async def inbox_lane_due(self, platform: str, lane: str, limit: int) -> list[dict]:
+        """The open items of one lane that may be taken now, oldest first."""
+        return await self._due({"platform": platform, "lane": lane, "state": {"$in": ["pending", "working"]}}, limit)
+
+    async def _due(self, query: dict, limit: int, projection: dict | None = None) -> list[dict]:
+        now = _now()
+        cursor = self.db.inbox.find(query, projection=projection)
+        open_items = await cursor.sort([("due_at", 1), ("_id", 1)]).limit(limit).to_list()
         return [
             item
             for item in open_items
@@ -186,16 +359,20 @@ class Store:
         retry cannot take it again. Each take gets its own lease token; every later write names
         it, so a worker whose lease was taken over cannot write any more. Returns the item as
         stored now (replies decided and delivered so far included), or None."""
+        from pymongo import UpdateOne
+
         lease = secrets.token_hex(8)
         until = _after(_now(), lease_seconds)
-        taken = await self.db.inbox.update_one(
+        taken = await self._inbox_ends.put(UpdateOne(
             {"_id": item["_id"], "state": item["state"], "v": item.get("v"), "lease_until": item.get("lease_until")},
             {
                 "$set": {"state": "working", "lease": lease, "lease_until": until},
                 "$inc": {"attempts": 1, "v": 1},
             },
-        )
-        if not taken.modified_count:
+        ))
+        if taken is None:  # its group missed some: the lease token says whether this one is ours
+            taken = await self.db.inbox.find_one({"_id": item["_id"], "lease": lease}, projection={"_id": 1}) is not None
+        if not taken:
             return None
         if item["state"] == "pending":
             # Nobody can change a pending item without first taking it (which bumps `v`), so the
@@ -227,14 +404,23 @@ class Store:
 
     async def inbox_done(self, item: dict, outcome: str) -> bool:
         # A handled item keeps only its dedup key: the event may hold message text we no longer need.
-        return await self._leased(
-            item,
+        from pymongo import UpdateOne
+
+        now = _now()
+        done_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as BSON keeps it
+        matched = await self._inbox_ends.put(UpdateOne(
+            {"_id": item["_id"], "lease": item["lease"]},
             {
-                "$set": {"state": "done", "outcome": outcome, "done_at": _now()},
+                "$set": {"state": "done", "outcome": outcome, "done_at": done_at},
                 "$unset": {"event": "", "replies": "", "lease_until": "", "lease": ""},
                 "$inc": {"v": 1},
             },
-        )
+        ))
+        if matched is not None:
+            return matched
+        # Its group missed some: was it ours? Only our write leaves this item done at this instant.
+        doc = await self.db.inbox.find_one({"_id": item["_id"]}, projection={"state": 1, "done_at": 1, "lease": 1})
+        return doc is not None and doc.get("state") == "done" and "lease" not in doc and doc.get("done_at") == done_at
 
     async def inbox_failed(self, item: dict, reason: str) -> bool:
         # Kept whole (event, replies, sent) so the runbook can put it back to pending once fixed.
@@ -607,29 +793,37 @@ class Store:
         """Take the right to answer a message with a new reply: True when it has no reply (never
         answered, or our reply was deleted), or when event `key` took it before (a retry decides
         the same). False when another event answered it already."""
+        from pymongo import ReturnDocument
         from pymongo.errors import DuplicateKeyError
 
         await self._wait_indexed()
         now = _now()
+        # One findAndModify whose filter is the unique key alone, the condition evaluated in the
+        # update: a filter with $or is read by a scan of the whole collection on SecantusDB (the
+        # embedded database), which made every converted message slower as the replies grew.
+        claimable = {"$or": [
+            {"$eq": [{"$type": "$state"}, "missing"]},  # just inserted: no reply yet
+            {"$eq": ["$state", "none"]},
+            {"$and": [{"$eq": ["$key", {"$literal": key}]}, {"$eq": ["$reply_id", ""]}]},
+        ]}
+
+        fields = {"state": "planned", "key": key, "digest": digest, "reply_id": "", "text_at": text_at,
+                  "shapes": list(shapes)}
+        update = [
+            {"$set": {"_claim": claimable}},
+            {"$set": {**{field: {"$cond": ["$_claim", {"$literal": value}, "$" + field]} for field, value in fields.items()},
+                      "seen_at": {"$max": ["$seen_at", {"$literal": text_at}]},
+                      "at": {"$ifNull": ["$at", {"$literal": now}]},
+                      "changed_at": {"$ifNull": ["$changed_at", {"$literal": now}]}}},
+            {"$unset": "_claim"},
+        ]
+        where = {"platform": platform, "chat_id": chat_id, "message_id": message_id}
         try:
-            await self.db.replies.update_one(
-                {
-                    "platform": platform,
-                    "chat_id": chat_id,
-                    "message_id": message_id,
-                    "$or": [{"state": "none"}, {"key": key, "reply_id": ""}],
-                },
-                {
-                    "$set": {"state": "planned", "key": key, "digest": digest, "reply_id": "", "text_at": text_at,
-                             "shapes": list(shapes)},
-                    "$max": {"seen_at": text_at},
-                    "$setOnInsert": {"at": now, "changed_at": now},
-                },
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            return False
-        return True
+            doc = await self.db.replies.find_one_and_update(where, update, upsert=True,
+                                                            return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:  # two first claims at once: the other inserted it; decide on it now
+            doc = await self.db.replies.find_one_and_update(where, update, return_document=ReturnDocument.AFTER)
+        return doc is not None and doc.get("state") == "planned" and doc.get("key") == key and doc.get("reply_id") == ""
 
     async def reply_for_edit(self, platform: str, chat_id: str, message_id: str, edited_at: float) -> dict | None:
         """The record of our reply to a message being edited, after noting the edit's stamp (so an
@@ -660,10 +854,12 @@ class Store:
 
     async def reply_delivered(self, platform: str, chat_id: str, message_id: str, reply_id: str) -> None:
         """The planned delivery is done: our reply to the message is now `reply_id` ("" = none)."""
-        await self.db.replies.update_one(
+        from pymongo import UpdateOne
+
+        await self._reply_ends.put(UpdateOne(
             {"platform": platform, "chat_id": chat_id, "message_id": message_id},
             {"$set": {"state": "sent" if reply_id else "none", "reply_id": reply_id, "changed_at": _now()}},
-        )
+        ))
 
     async def reply_by_id(self, platform: str, chat_id: str, reply_id: str) -> dict | None:
         """The record of the conversion we sent as message `reply_id` (None: not one of ours)."""
@@ -820,37 +1016,77 @@ class _GroupInsert:
     Under load this turns N round trips (and N index updates paid one command at a time) into a
     few, with no added delay when traffic is light: a lone document goes out at once. Each caller
     learns about its own document: True inserted, False a duplicate key, StorageError otherwise.
+
+    Bounded both ways: a caller waits at most the `wait` it gives (StorageBusy after that; a
+    document still waiting is withdrawn, one already sent may be stored, and its redelivery is then
+    a duplicate the scan answers), and past `limit` documents waiting or on their way a new one is
+    refused at once. One insert_many may take `batch_timeout` (server selection included).
+    Connection failures are reported to `health`.
     """
 
     MAX_BATCH = 200
 
-    def __init__(self, collection):
+    def __init__(self, collection, health: Health, limit: int = 1000, batch_timeout: float = 5.0):
         self._collection = collection
+        self._health = health
+        self._batch_timeout = batch_timeout
+        self._limit = limit
         self._waiting: list[tuple[dict, asyncio.Future]] = []
+        self._sending = 0
         self._flusher: asyncio.Task | None = None
+        self._refused = 0
+        self._refused_logged = -10.0
+        self._refusing_since = 0.0
 
-    async def put(self, doc: dict) -> bool:
+    async def put(self, doc: dict, wait: float) -> bool:
+        if len(self._waiting) + self._sending >= self._limit:
+            self._refuse()
+            raise StorageBusy("too many inbox writes waiting")
         future = asyncio.get_running_loop().create_future()
-        self._waiting.append((doc, future))
+        entry = (doc, future)
+        self._waiting.append(entry)
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
-        return await future
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), wait)
+        except TimeoutError:
+            if entry in self._waiting:
+                self._waiting.remove(entry)
+            future.cancel()  # nobody waits for it any more
+            self._refuse()
+            raise StorageBusy("inbox write timed out") from None
+
+    def _refuse(self) -> None:
+        """Count refusals; say so at most every 10 s (one line, not one per request)."""
+        now = time.monotonic()
+        if not self._refused:
+            self._refusing_since = now
+        self._refused += 1
+        if now - self._refused_logged >= 10.0:
+            log.warning("inbox writes refused (503): %d in %.0fs, %d waiting or on their way",
+                        self._refused, now - self._refusing_since, len(self._waiting) + self._sending)
+            self._refused, self._refused_logged = 0, now
 
     async def _flush(self) -> None:
+        import pymongo
         from pymongo.errors import BulkWriteError, PyMongoError
 
         try:
             while self._waiting:
                 batch = self._waiting[: self.MAX_BATCH]
                 del self._waiting[: self.MAX_BATCH]
+                self._sending = len(batch)
                 outcome: dict[int, object] = {}
                 try:
-                    await self._collection().insert_many([doc for doc, _ in batch], ordered=False)
+                    with pymongo.timeout(self._batch_timeout):  # server selection included
+                        await self._collection().insert_many([doc for doc, _ in batch], ordered=False)
                 except BulkWriteError as exc:
                     for error in exc.details.get("writeErrors", []):
                         duplicate = error.get("code") == 11000
                         outcome[error["index"]] = False if duplicate else StorageError(f"write error {error.get('code')}")
                 except PyMongoError as exc:
+                    if unreachable(exc) or exc.timeout:
+                        self._health.failed(exc)
                     outcome = {index: StorageError(type(exc).__name__) for index in range(len(batch))}
                 except BaseException:
                     # Cancelled (shutdown) or a bug: nobody in this batch may be left waiting.
@@ -858,6 +1094,8 @@ class _GroupInsert:
                         if not future.done():
                             future.set_exception(StorageError("insert interrupted"))
                     raise
+                finally:
+                    self._sending = 0
                 for index, (_, future) in enumerate(batch):
                     if future.done():
                         continue
@@ -869,6 +1107,69 @@ class _GroupInsert:
         finally:
             self._flusher = None
             for _, future in self._waiting:  # only if this task was cancelled mid-way
+                if not future.done():
+                    future.set_exception(StorageError("shutting down"))
+            self._waiting.clear()
+
+
+class _GroupUpdate:
+    """update_one calls on one collection, grouped into one bulk_write while another is on its way
+    (as _GroupInsert does for inserts). Each caller learns whether its update matched a document:
+    True or False when the group's count says so for all, None when some in the group missed and
+    the count cannot say which (the caller looks); StorageError when the write failed."""
+
+    MAX_BATCH = 200
+
+    def __init__(self, collection, health: Health):
+        self._collection = collection
+        self._health = health
+        self._waiting: list[tuple[object, asyncio.Future]] = []
+        self._flusher: asyncio.Task | None = None
+
+    async def put(self, op) -> bool | None:
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((op, future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        from pymongo.errors import BulkWriteError, PyMongoError
+
+        try:
+            while self._waiting:
+                batch = self._waiting[: self.MAX_BATCH]
+                del self._waiting[: self.MAX_BATCH]
+                failed: dict[int, Exception] = {}
+                try:
+                    result = await self._collection().bulk_write([op for op, _ in batch], ordered=False)
+                    matched = result.matched_count
+                except BulkWriteError as exc:
+                    matched = exc.details.get("nMatched", -1)
+                    for error in exc.details.get("writeErrors", []):
+                        failed[error["index"]] = WriteRefused(error.get("code"))
+                except PyMongoError as exc:
+                    if unreachable(exc):
+                        self._health.failed(exc)
+                    failed = {index: StorageError(type(exc).__name__) for index in range(len(batch))}
+                    matched = -1
+                except BaseException:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(StorageError("update interrupted"))
+                    raise
+                whole = len(batch) - len(failed)
+                answer = True if matched == whole else (False if matched == 0 else None)
+                for index, (_, future) in enumerate(batch):
+                    if future.done():
+                        continue
+                    if index in failed:
+                        future.set_exception(failed[index])
+                    else:
+                        future.set_result(answer)
+        finally:
+            self._flusher = None
+            for _, future in self._waiting:
                 if not future.done():
                     future.set_exception(StorageError("shutting down"))
             self._waiting.clear()

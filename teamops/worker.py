@@ -26,6 +26,7 @@ take as an edit of the same message (Discord's `@original`), never as a second m
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import time
@@ -39,23 +40,51 @@ log = logging.getLogger("teamops.worker")
 
 SCAN_EVERY_SECONDS = 2.0  # how often the inbox is searched for items nobody handed over
 SCAN_LIMIT = 500
-QUEUE_LIMIT = 2_000  # items held in memory; beyond that they wait in the inbox for the scan
+QUEUE_LIMIT = 2_000  # items held in memory; beyond that they wait in the inbox
+LANE_LIMIT = 100  # items of one lane held in memory; beyond that they wait in the inbox, in order
+LANE_BACKLOG_LIMIT = 1_000  # a lane's items waiting in the inbox past which its new ones are refused
 RETRY_BASE_SECONDS = 5.0
 STOP_GRACE_SECONDS = 8.0  # on shutdown, how long items in hand may take to finish
-IN_FLIGHT = 200  # items taken off the queue and not yet finished (most wait for their chat)
+OUTAGE_WAIT_SECONDS = 5.0  # an item in hand when the database went away waits this long for it
+RECORD_PATIENCE_SECONDS = 120.0  # how long replies already out wait to be recorded through an outage
 
 
 class LeaseLost(Exception):
     """Another worker holds this item now: stop touching it."""
 
 
+class _Lane:
+    """The items of one lane (a chat, or a chat's questions for the model) held in memory, in order.
+
+    `spilled`: an item of this lane was refused (the lane or the worker was full), so it and
+    everything after it wait in the inbox; until the lane has been read back from there
+    (Worker._refill), later items are refused too, or they would overtake it."""
+
+    __slots__ = ("items", "busy", "spilled", "refused_at", "refilling", "stored")
+
+    def __init__(self):
+        self.items: collections.deque = collections.deque()
+        self.busy = False  # an item of this lane is in hand
+        self.spilled = False
+        self.refused_at = 0.0
+        self.refilling = False
+        self.stored = 0  # items refused here since it spilled: waiting in the inbox (an estimate)
+
+
 class Worker:
     """Items reach the worker two ways: the webhook hands over what it just stored (the hot path:
     no query needed to find it), and a scan every few seconds finds what was left behind: retries
-    that fell due, items of a crashed worker whose lease ran out, items offered to a full queue."""
+    that fell due, items of a crashed worker whose lease ran out, items of another instance.
+
+    Fairness: every lane waits in a ring, and each free slot takes one item of the next lane in
+    turn, at most one item per lane in hand. A chat with a thousand items waiting gets one turn
+    per round like a chat with one, so a quiet chat waits for at most one item of each busy chat.
+    A lane holds at most LANE_LIMIT items in memory; the rest wait in the inbox and are read back,
+    oldest first, when the lane has run dry, so a flood is slowed, never dropped, and its order kept.
+    """
 
     def __init__(self, store, assistant, senders: dict, lease_seconds: float, max_attempts: int, concurrency: int = 4,
-                 platforms=None):
+                 platforms=None, backlog_limit: int = 2_000):
         self.answers = RequestAnswers()
         # Only items of these platforms are taken (None: those this worker has a sender for). Another
         # process may serve the rest: the Gateway worker and the web service share one inbox.
@@ -66,23 +95,78 @@ class Worker:
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
         self.concurrency = concurrency
-        self._queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_LIMIT)
-        self._queued: set = set()
-        self._chat_locks: dict[tuple, list] = {}  # chat -> [lock, items waiting or in hand]
+        self._lanes: dict[tuple, _Lane] = {}  # (platform, lane) -> its items in memory
+        self._ready: collections.deque = collections.deque()  # lanes with an item to take, in turn
+        self._held = 0  # items in the lanes, not yet in hand
+        self._queued: set = set()  # ids of items held or in hand
+        self._wake = asyncio.Event()
         self._in_hand: set[asyncio.Task] = set()
         self._loops: list[asyncio.Task] = []
+        self._refills: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(concurrency)  # items being worked on at once
-        self._admitted = asyncio.Semaphore(IN_FLIGHT)
         self._stopping = False
+        self.backlog_limit = backlog_limit
+        self._stored = 0  # the lanes' `stored`, summed
+        self._turned_away = 0
+        self._turned_away_logged = -10.0
+        self._turning_away_since = 0.0
+        health = getattr(store, "health", None)
+        if health is not None:
+            health.waiting = lambda: len(self._queued)
 
     def offer(self, item: dict) -> bool:
-        """Take this item soon. False when it is queued already, or the queue is full (then the
-        scan finds it later), or it is for a platform this worker does not serve."""
-        if item["_id"] in self._queued or self._queue.full() or item["platform"] not in self.served():
+        """Take this item soon. False when it is held already, or it must wait in the inbox (its
+        lane or the worker is full: the lane reads it back later), or it is for a platform this
+        worker does not serve."""
+        if item["_id"] in self._queued or item["platform"] not in self.served():
             return False
-        self._queued.add(item["_id"])
-        self._queue.put_nowait(item)
+        key = _lane_key(item)
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _Lane()
+        if lane.spilled or len(lane.items) >= LANE_LIMIT or self._held >= QUEUE_LIMIT:
+            lane.spilled = True
+            lane.refused_at = time.monotonic()
+            lane.stored += 1
+            self._stored += 1
+            if not (lane.busy or lane.items or lane.refilling) and self._held < QUEUE_LIMIT:
+                self._refill(key, lane)  # an idle lane: nothing else would read it back soon
+            return False
+        self._hold(key, lane, item)
         return True
+
+    def backlog(self) -> int:
+        """Items this worker knows to be waiting: in memory, in hand, and spilled to the inbox."""
+        return len(self._queued) + self._stored
+
+    def admits(self, platform: str, event: dict) -> bool:
+        """May a webhook store this new event? No when its lane already waits in the inbox and
+        either the lane has LANE_BACKLOG_LIMIT items waiting there or this worker's whole backlog
+        is past `backlog_limit`: the webhook then answers 503 and the platform keeps the message
+        and redelivers it later, so neither memory nor the wait for a reply grows without bound.
+        A chat with nothing waiting is always admitted."""
+        lane = self._lanes.get((platform, lane_of(event)))
+        if lane is None or not lane.spilled:
+            return True
+        if lane.stored < LANE_BACKLOG_LIMIT and self.backlog() < self.backlog_limit:
+            return True
+        now = time.monotonic()
+        if not self._turned_away:
+            self._turning_away_since = now
+        self._turned_away += 1
+        if now - self._turned_away_logged >= 10.0:
+            log.warning("backlog full: %d deliveries refused (503) in %.0fs, %d items waiting",
+                        self._turned_away, now - self._turning_away_since, self.backlog())
+            self._turned_away, self._turned_away_logged = 0, now
+        return False
+
+    def _hold(self, key: tuple, lane: _Lane, item: dict) -> None:
+        lane.items.append(item)
+        self._queued.add(item["_id"])
+        self._held += 1
+        if not lane.busy and len(lane.items) == 1:
+            self._ready.append(key)
+            self._wake.set()
 
     def served(self):
         return self.platforms if self.platforms is not None else self.senders.keys()
@@ -93,12 +177,12 @@ class Worker:
 
     async def stop(self) -> None:
         """Stop taking items; let those in hand finish what they are sending (up to a grace
-        period), hand back those not started, then let the rest go: their leases run out and
+        period), leave those not started, then let the rest go: their leases run out and
         another instance, or this one restarted, takes them."""
         self._stopping = True
-        for task in self._loops:
+        for task in self._loops + list(self._refills):
             task.cancel()
-        await asyncio.gather(*self._loops, return_exceptions=True)
+        await asyncio.gather(*self._loops, *self._refills, return_exceptions=True)
         self._loops = []
         if self._in_hand:
             _, late = await asyncio.wait(set(self._in_hand), timeout=STOP_GRACE_SECONDS)
@@ -106,58 +190,134 @@ class Worker:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
 
+    def _health(self):
+        return getattr(self.store, "health", None)
+
     async def _scan(self) -> None:
         while True:
             backlog = False
+            health = self._health()
             try:
-                page = min(SCAN_LIMIT, QUEUE_LIMIT - self._queue.qsize())
+                if health is not None and health.down:
+                    await health.until_up(SCAN_EVERY_SECONDS)  # the probe is on it; no query meanwhile
+                    continue
+                # Lanes that wait in the inbox and have nothing in memory are read back here too,
+                # in case their own read failed.
+                for key, lane in list(self._lanes.items()):
+                    if lane.spilled and not (lane.busy or lane.items or lane.refilling):
+                        self._refill(key, lane)
+                page = min(SCAN_LIMIT, QUEUE_LIMIT - self._held)
                 if page > 0:
-                    due = await self.store.inbox_due(page, self.served())
+                    spilled = [key for key, lane in self._lanes.items() if lane.spilled]
+                    due = await self.store.inbox_due(page, self.served(), spilled)
                     fresh = sum(self.offer(item) for item in due)
                     backlog = fresh == len(due) == page
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                self._db_failed(exc)
                 log.warning("inbox scan failed: %s", type(exc).__name__)
             # A full page means more is waiting: look again as soon as the queue has room.
             await asyncio.sleep(0.2 if backlog else SCAN_EVERY_SECONDS)
 
+    def _refill(self, key: tuple, lane: _Lane) -> None:
+        if self._stopping or lane.refilling:
+            return
+        lane.refilling = True
+        task = asyncio.get_running_loop().create_task(self._read_back(key, lane))
+        self._refills.add(task)
+        task.add_done_callback(self._refills.discard)
+
+    async def _read_back(self, key: tuple, lane: _Lane) -> None:
+        """Read a spilled lane's next items from the inbox, oldest first. Once a read that began
+        after the lane's last refusal finds less than it asked for, everything of the lane is in
+        memory again and the lane takes items handed over directly once more."""
+        started = time.monotonic()
+        room = LANE_LIMIT - len(lane.items)
+        try:
+            due = await self.store.inbox_lane_due(key[0], key[1], room)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the scan tries again
+            self._db_failed(exc)
+            log.warning("inbox read of a lane failed: %s", type(exc).__name__)
+            return
+        finally:
+            lane.refilling = False
+        complete = len(due) < room and started > lane.refused_at
+        read = min(lane.stored, len(due))
+        lane.stored -= read
+        self._stored -= read
+        for item in due:
+            if item["_id"] in self._queued:
+                continue
+            if self._held >= QUEUE_LIMIT:
+                complete = False
+                break
+            self._hold(key, lane, item)
+        if complete:
+            lane.spilled = False
+            self._stored -= lane.stored
+            lane.stored = 0
+        if not (lane.busy or lane.items or lane.spilled or lane.refilling) and self._lanes.get(key) is lane:
+            del self._lanes[key]
+
     async def _dispatch(self) -> None:
-        """One task per item, so an item waiting for its chat's turn holds no worker slot and a
-        busy chat never holds up the others; at most IN_FLIGHT items between queue and done."""
+        """One task per item, at most `concurrency` at once, each from the next lane in turn."""
         while True:
-            await self._admitted.acquire()
-            item = await self._queue.get()
+            await self._slots.acquire()
+            health = self._health()
+            while not self._ready or (health is not None and health.down):
+                if health is not None and health.down:
+                    await health.until_up(SCAN_EVERY_SECONDS)
+                    continue
+                self._wake.clear()
+                await self._wake.wait()
+            key = self._ready.popleft()
+            lane = self._lanes[key]
+            item = lane.items.popleft()
+            self._held -= 1
+            lane.busy = True
             task = asyncio.create_task(self._run(item))
             self._in_hand.add(task)
-            task.add_done_callback(functools.partial(self._finished, item["_id"]))
+            task.add_done_callback(functools.partial(self._finished, key, lane, item["_id"]))
 
-    def _finished(self, item_id, task: asyncio.Task) -> None:
+    def _finished(self, key: tuple, lane: _Lane, item_id, task: asyncio.Task) -> None:
         self._in_hand.discard(task)
         self._queued.discard(item_id)  # only now may the scan offer it again
-        self._admitted.release()
+        self._slots.release()
+        lane.busy = False
+        if lane.items:
+            self._ready.append(key)  # its next item waits for the lane's next turn
+            self._wake.set()
+        elif lane.spilled:
+            self._refill(key, lane)
+        elif not lane.refilling and self._lanes.get(key) is lane:
+            del self._lanes[key]
         if not task.cancelled() and task.exception() is not None:
             logs.failure(log, "item task failed", task.exception())
 
+    def _db_failed(self, exc: BaseException) -> bool:
+        """Report a failure that says the database is unreachable; True if it was one."""
+        from teamops.store import unreachable
+
+        health = self._health()
+        if health is None or not unreachable(exc):
+            return False
+        health.failed(exc)
+        return True
+
     async def _run(self, item: dict) -> None:
-        key = (item["platform"], lane_of(item.get("event") or {}))
-        entry = self._chat_locks.setdefault(key, [asyncio.Lock(), 0])
-        entry[1] += 1
+        if self._stopping:
+            return
         try:
-            async with entry[0], self._slots:
-                if self._stopping:
-                    return
-                try:
-                    taken = await self.store.inbox_take(item, self.lease_seconds)
-                except Exception as exc:  # the scan offers it again once the database answers
-                    log.warning("inbox take failed: %s", type(exc).__name__)
-                    return
-                if taken is not None:
-                    await self.process(taken)
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                del self._chat_locks[key]
+            taken = await self.store.inbox_take(item, self.lease_seconds)
+        except Exception as exc:  # the scan offers it again once the database answers
+            self._db_failed(exc)
+            log.warning("inbox take failed: %s", type(exc).__name__)
+            return
+        if taken is not None:
+            await self.process(taken)
 
     async def process(self, item: dict) -> None:
         lease = _LeaseClock(self.lease_seconds)
@@ -177,7 +337,8 @@ class Worker:
                     lease.lost()
                     return
             except Exception as exc:  # not renewed: the clock runs down and sending stops in time
-                log.warning("lease renewal failed: %s", type(exc).__name__)
+                if not self._db_failed(exc):
+                    log.warning("lease renewal failed: %s", type(exc).__name__)
 
     async def _process(self, item: dict, lease: "_LeaseClock") -> None:
         started = time.perf_counter()
@@ -194,13 +355,18 @@ class Worker:
                 replies_doc = [to_doc(r) for r in replies]
                 # The request may still be waiting to carry the first replies in its response.
                 sent, waiter = self.answers.hand_over(item["platform"], item["event_id"], replies)
-                if sent < len(replies):
+                # Kept on the item when a retry must know what is out already: several replies, or
+                # some gone in the request's response. A lone reply is not: a retry decides it again
+                # and comes to the same (the assistant's state changes are keyed by the event), and
+                # the write saved is a fifth of what a converted message costs the database.
+                if sent < len(replies) and (len(replies) - sent > 1 or waiter is not None):
                     _held(await self.store.inbox_plan(item, replies_doc, sent))
                 if waiter is not None and sent < len(replies):
                     await waiter.out()  # a follow-up must not overtake the response it follows
             else:
                 replies = replies_from_doc(replies_doc)
                 sent = item.get("sent", 0)
+            last_note = None
             for index in range(sent, len(replies)):
                 if not lease.safe():
                     raise LeaseLost()
@@ -214,19 +380,50 @@ class Worker:
                     return
                 if outcome.status == "dropped":
                     log.warning("reply dropped: %s chat=%s %s", where, reply.chat_id, outcome.detail)
-                if reply.follows:
+                if reply.follows and index + 1 < len(replies):
                     await self._note_delivered(reply, outcome)
+                elif reply.follows:
+                    last_note = self._note_delivered(reply, outcome)  # beside the write that ends the item
                 if index + 1 < len(replies):  # after the last one, marking the item done says it
-                    _held(await self.store.inbox_sent(item, index + 1))
-            _held(await self.store.inbox_done(item, f"replies={len(replies)}"))
+                    _held(await self._record(lambda count=index + 1: self.store.inbox_sent(item, count)))
+            done = self._record(lambda: self.store.inbox_done(item, f"replies={len(replies)}"))
+            if last_note is not None:
+                _, ours = await asyncio.gather(last_note, done)
+            else:
+                ours = await done
+            _held(ours)
             log.info("handled %s replies=%d ms=%d", where, len(replies), (time.perf_counter() - started) * 1000)
         except LeaseLost:
             log.warning("lease taken over, leaving it: %s", where)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            if self._db_failed(exc):
+                # An outage, not a bug: one line, no frames (Health says the rest). Back to pending
+                # as soon as the database answers, without the retry's backoff.
+                log.warning("database unreachable while handling %s: %s", where, type(exc).__name__)
+                await self._health().until_up(OUTAGE_WAIT_SECONDS)
+                try:
+                    await self.store.inbox_retry(item, 0.0, type(exc).__name__)
+                except Exception:  # still away: the lease runs out and the scan offers it again
+                    pass
+                return
             logs.failure(log, f"processing failed: {where}", exc)
             await self._retry(item, type(exc).__name__, 0.0)
+
+    async def _record(self, write) -> bool:
+        """A write that records replies already out. If the database went away meanwhile, wait for
+        it and write again (the item is still in this worker's hands, so nobody here takes it
+        again): giving up would send those replies a second time on the retry."""
+        deadline = time.monotonic() + RECORD_PATIENCE_SECONDS
+        while True:
+            try:
+                return await write()
+            except Exception as exc:
+                if not self._db_failed(exc) or time.monotonic() > deadline:
+                    raise
+                await self._health().until_up(OUTAGE_WAIT_SECONDS)
+                await asyncio.sleep(0.2)
 
     async def _deliver(self, reply, where: str) -> Outcome:
         """Send one reply; a private answer the platform refuses is replaced by its fallback,
@@ -269,6 +466,11 @@ class Worker:
             await self.store.inbox_retry(item, delay, reason)
         except Exception as exc:  # the lease runs out and the scan offers it again
             log.warning("could not reschedule %s: %s", where, type(exc).__name__)
+
+
+def _lane_key(item: dict) -> tuple:
+    lane = item.get("lane")
+    return (item["platform"], lane if lane is not None else lane_of(item.get("event") or {}))
 
 
 def _held(still_ours: bool) -> None:
