@@ -16,3 +16,18 @@ class Outcome(msgspec.Struct, frozen=True):
 
 
 SENT = Outcome("sent")
+
+
+def star_bold(text: str) -> str:
+    """Bold as Slack and WhatsApp mark it up (*…*)."""
+    # *…* binds only to non-blank text on one line: spaces and newlines stay outside the stars.
+    lines = []
+    for line in text.split("\n"):
+        core = line.strip()
+        if not core:
+            lines.append(line)
+            continue
+        lead = line[: len(line) - len(line.lstrip())]
+        trail = line[len(line.rstrip()):]
+        lines.append(f"{lead}*{core}*{trail}")
+    return "\n".join(lines)

@@ -23,7 +23,7 @@ import msgspec
 import urllib3
 
 from teamops.events import TIME, Profile, Reply
-from teamops.senders import SENT, Outcome
+from teamops.senders import star_bold, SENT, Outcome
 
 log = logging.getLogger("teamops.slack")
 
@@ -59,20 +59,6 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _bold(text: str) -> str:
-    # *…* binds only to non-blank text on one line: spaces and newlines stay outside the stars.
-    lines = []
-    for line in text.split("\n"):
-        core = line.strip()
-        if not core:
-            lines.append(line)
-            continue
-        lead = line[: len(line) - len(line.lstrip())]
-        trail = line[len(line.rstrip()):]
-        lines.append(f"{lead}*{core}*{trail}")
-    return "\n".join(lines)
-
-
 def _span(span) -> str:
     moment = span.moment
     if moment is not None and 0 <= moment.unix <= LAST_MOMENT:
@@ -82,7 +68,7 @@ def _span(span) -> str:
         trail = span.text[len(span.text.rstrip()):]
         return f"{lead}*{token}*{trail}" if span.bold else f"{lead}{token}{trail}"
     text = escape(span.text)
-    return _bold(text) if span.bold else text
+    return star_bold(text) if span.bold else text
 
 
 def mrkdwn(reply: Reply) -> str:

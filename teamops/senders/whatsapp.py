@@ -40,7 +40,7 @@ import msgspec
 import urllib3
 
 from teamops.events import Button, Reply
-from teamops.senders import SENT, Outcome
+from teamops.senders import star_bold, SENT, Outcome
 
 log = logging.getLogger("teamops.whatsapp")
 
@@ -79,20 +79,6 @@ def escape(text: str) -> str:
     return "".join(out)
 
 
-def _bold(text: str) -> str:
-    # *…* binds only to non-blank text on one line: spaces and newlines stay outside the stars.
-    lines = []
-    for line in text.split("\n"):
-        core = line.strip()
-        if not core:
-            lines.append(line)
-            continue
-        lead = line[: len(line) - len(line.lstrip())]
-        trail = line[len(line.rstrip()):]
-        lines.append(f"{lead}*{core}*{trail}")
-    return "\n".join(lines)
-
-
 def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
@@ -107,7 +93,7 @@ def markup(reply: Reply) -> str:
         if span.reader_clock:
             continue
         text = escape(span.text)
-        parts.append(_bold(text) if span.bold else text)
+        parts.append(star_bold(text) if span.bold else text)
     return "".join(parts)
 
 
