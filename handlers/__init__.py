@@ -57,12 +57,6 @@ def bad_request(message: str) -> falcon.HTTPBadRequest:
 # What a body that is not a payload raises while msgspec decodes it: malformed or mistyped JSON
 # (numbers out of range included), a string that is not UTF-8, nesting deeper than it goes.
 UNREADABLE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeError, RecursionError)
-IDENT_CHARS = 64  # sender-chosen ids are cut to this in log lines
-
-
-def ident(value) -> str:
-    """A sender-chosen id as it may appear in a log line: cut to a sane length."""
-    return str(value)[:IDENT_CHARS]
 
 
 def decode_error(exc: Exception) -> falcon.HTTPBadRequest:

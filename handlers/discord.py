@@ -316,7 +316,7 @@ class DiscordInteractions:
         failure ends the wait; a failure after the response deferred is told to the asker."""
         answers = self.worker.answers
         try:
-            item = await self.store.inbox_put(PLATFORM, interaction_id, to_doc(event), due_in=SCAN_HOLD_SECONDS)
+            item = await self.worker.put(PLATFORM, interaction_id, to_doc(event), due_in=SCAN_HOLD_SECONDS)
         except StorageError as exc:
             log.warning("discord interaction=%s inbox write failed: %s", interaction_id[:24], type(exc).__name__)
             if answers.waiting(PLATFORM, interaction_id, waiter):
@@ -329,8 +329,6 @@ class DiscordInteractions:
             if answers.waiting(PLATFORM, interaction_id, waiter):
                 answers.defer(PLATFORM, interaction_id, waiter)
                 waiter.decided.set_result(DUPLICATE)
-            return
-        self.worker.offer(item)
 
     async def _tell_not_saved(self, event) -> None:
         """The response deferred, then the inbox write failed: say so where the answer would be."""

@@ -235,9 +235,7 @@ class GatewayFeed:
             if self.sightings.is_new(PLATFORM, event.chat_id, event.user_id):
                 await self.sightings.note(PLATFORM, event.chat_id, event.user_id, event.user_name, event.space_id)
             return
-        item, outcome = await self._put(event_id, event)
-        if item is not None:
-            self.worker.offer(item)
+        _, outcome = await self._put(event_id, event)
         log.info("discord gateway %s event=%s chat=%s outcome=%s ms=%.1f", name.lower(), event_id[:48],
                  (event.chat_id or event.space_id)[:24], outcome, (time.perf_counter() - started) * 1000)
 
@@ -246,7 +244,7 @@ class GatewayFeed:
         # is waited out here rather than losing the message.
         for attempt, delay in enumerate((*self.retry_seconds, None)):
             try:
-                item = await self.store.inbox_put(PLATFORM, event_id, to_doc(event))
+                item = await self.worker.put(PLATFORM, event_id, to_doc(event))
                 return item, "queued" if item is not None else "duplicate"
             except StorageError as exc:
                 if delay is None:

@@ -444,16 +444,13 @@ class _SlackEndpoint:
         if not self.worker.admits(PLATFORM, doc):  # this channel's backlog is full: Slack redelivers later
             raise falcon.HTTPServiceUnavailable(title="busy", headers={"Retry-After": "5"})
         try:
-            item = await self.store.inbox_put(PLATFORM, key, doc, redelivered=redelivered)
+            item = await self.worker.put(PLATFORM, key, doc, redelivered=redelivered)
         except StorageError as exc:
             # A non-2xx answer makes Slack deliver the event again later: it waits there.
             # An outage or overload is the store's WARNING, said once, not once per request.
             log.log(level_of(exc), "slack %s inbox write failed: %s", key[:80], type(exc).__name__)
             raise falcon.HTTPServiceUnavailable(title="storage unavailable", headers={"Retry-After": "5"}) from None
-        if item is None:
-            return "duplicate"
-        self.worker.offer(item)
-        return "queued"
+        return "duplicate" if item is None else "queued"
 
     def _foreign(self, team_id: str, what: str, ident: str) -> bool:
         if self.workspace.foreign(team_id):

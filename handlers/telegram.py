@@ -16,8 +16,9 @@ from typing import Annotated
 import falcon
 import msgspec
 
-from handlers import decode, ident, read_body
+from handlers import decode, read_body
 from teamops import commands, mentions, relocation
+from teamops.logs import ident
 from teamops.store import StorageError, level_of
 from teamops.events import ButtonPress, ChatGone, ChatMessage, MemberLeft, NotATime, Quoted, to_doc
 
@@ -285,14 +286,12 @@ class TelegramWebhook:
         if not self.worker.admits(PLATFORM, doc):  # this chat's backlog is full: Telegram keeps it for now
             raise falcon.HTTPServiceUnavailable(title="busy", headers={"Retry-After": "5"})
         try:
-            item = await self.store.inbox_put(PLATFORM, str(update.update_id), doc, redelivered=True)
+            item = await self.worker.put(PLATFORM, str(update.update_id), doc, redelivered=True)
         except StorageError as exc:
             # Telegram redelivers on a non-2xx answer: the update waits there instead of being lost.
             # An outage or overload is the store's WARNING, said once, not once per request.
             log.log(level_of(exc), "telegram update=%s inbox write failed: %s", ident(update.update_id), type(exc).__name__)
             raise falcon.HTTPServiceUnavailable(title="storage unavailable", headers={"Retry-After": "5"}) from None
-        if item is not None:
-            self.worker.offer(item)
         log.info(
             "telegram update=%s chat=%s outcome=%s ms=%.1f",
             ident(update.update_id),

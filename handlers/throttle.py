@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 import falcon
 
-from handlers import ident
+from teamops.logs import ident
 
 log = logging.getLogger("teamops.http")
 

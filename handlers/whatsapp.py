@@ -353,14 +353,12 @@ class WhatsAppWebhook:
         if not self.worker.admits(PLATFORM, doc):  # this chat's backlog is full: Meta keeps it for now
             raise falcon.HTTPServiceUnavailable(title="busy", headers={"Retry-After": "5"})
         try:
-            item = await self.store.inbox_put(PLATFORM, message.id, doc, redelivered=True)
+            item = await self.worker.put(PLATFORM, message.id, doc, redelivered=True)
         except StorageError as exc:
             # Meta delivers again on a non-200: the message waits there, and the ones stored
             # already come back as duplicates. An outage or overload is the store's WARNING.
             log.log(level_of(exc), "whatsapp message=%s inbox write failed: %s", message.id[:80], type(exc).__name__)
             raise falcon.HTTPServiceUnavailable(title="storage unavailable", headers={"Retry-After": "5"}) from None
-        if item is not None:
-            self.worker.offer(item)
         log.info("whatsapp message=%s chat=%s outcome=%s ms=%.1f", message.id[:80], chat_id[:60],
                  "queued" if item is not None else "duplicate", (time.perf_counter() - started) * 1000)
 

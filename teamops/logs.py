@@ -11,6 +11,14 @@ import re
 import sys
 import traceback
 
+IDENT_CHARS = 64  # sender-chosen ids are cut to this in log lines
+
+
+def ident(value) -> str:
+    """A sender-chosen id as it may appear in a log line: cut to a sane length."""
+    return str(value)[:IDENT_CHARS]
+
+
 # Line breaks and other control characters (C0, DEL, C1, the Unicode line separators).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 

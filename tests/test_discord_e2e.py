@@ -369,7 +369,7 @@ def test_a_slow_database_defers_and_the_answer_follows(start_app, mongo_uri, dis
 def test_an_expired_token_is_logged_and_dropped(start_app, mongo_uri, discord_api, slow_db):
     slowed = mongo_uri.replace(f":{slow_db.upstream_port}/", f":{slow_db.port}/")
     app = start_app(discord_env(slowed, discord_api))
-    slow_db.delay = 0.8
+    slow_db.delay = 1.6  # the inbox write alone outlasts the 1.5 s the response waits
     body = slash("help", at=time.time() - 16 * 60)  # made 16 minutes ago: its token is dead
     assert Discord(app, discord_api).respond(body)["type"] == 5
     wait_for(lambda: "token expired" in app.logs(), 30, what="the drop to be logged")
@@ -381,7 +381,7 @@ def test_429_waits_retry_after_and_a_dead_webhook_is_dropped(start_app, mongo_ur
     slowed = mongo_uri.replace(f":{slow_db.upstream_port}/", f":{slow_db.port}/")
     app = start_app(discord_env(slowed, discord_api))
     discord = Discord(app, discord_api)
-    slow_db.delay = 0.8
+    slow_db.delay = 1.6  # the inbox write alone outlasts the 1.5 s the response waits
     discord_api.rate_limit_next(0.6)
     body = slash("help")
     assert discord.respond(body)["type"] == 5

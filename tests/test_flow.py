@@ -217,3 +217,62 @@ def test_past_the_backlog_limit_a_flooding_chat_gets_503s_and_redelivery_is_answ
     twice = {m: n for m, n in _replies_by_message(telegram_api).items() if n > 1}
     assert not twice, f"answered more than once: {twice}"
     assert "backlog full" in app.logs()
+
+
+def _one_slow_then_held(app, telegram_api, slow_chat: int, held_chat: int) -> tuple[dict, dict]:
+    """With one worker slot: a message whose reply the API is slow to accept (in hand), then one of
+    another chat, stored taken for this instance and held in memory behind it."""
+    telegram_api.delays.append(4.0)
+    slow = tg_message("sync at 15:30", user_id=111, chat_id=slow_chat)
+    held = tg_message("standup at 9:45", user_id=111, chat_id=held_chat)
+    assert _post(app, slow)[0] == 200
+    wait_for(lambda: telegram_api.calls, 10, what="the slow reply to be on its way")
+    assert _post(app, held)[0] == 200
+    return slow, held
+
+
+def test_messages_held_by_an_instance_that_stops_are_answered_by_another_at_once(start_app, mongo_uri, telegram_api):
+    """A message is stored already taken by the instance whose webhook received it (saving the
+    write that takes it). When that instance stops before starting it, it gives it back: another
+    instance answers it at once, not after the 60 s lease."""
+    _give_zone(mongo_uri, [111])
+    env = app_env(mongo_uri, telegram_api, TEAM_TIMEZONES=TEAM, WORKER_CONCURRENCY=1, INBOX_LEASE_SECONDS=60)
+    first = start_app(env)
+    slow, held = _one_slow_then_held(first, telegram_api, -200500, -200600)
+    first.stop()  # SIGTERM: the reply in hand finishes, the held message is given back
+    stopped = time.monotonic()
+    start_app(env)
+    wanted = {slow["message"]["message_id"], held["message"]["message_id"]}
+    wait_for(lambda: set(_replies_by_message(telegram_api)) >= wanted, 20, what="both messages answered")
+    assert time.monotonic() - stopped < 20, "the held message did not wait for its lease"
+    time.sleep(1)
+    assert _replies_by_message(telegram_api) == Counter({m: 1 for m in wanted}), "each answered once"
+    assert " ERROR " not in first.logs()
+
+
+def test_messages_held_by_an_instance_that_crashes_are_answered_once_its_lease_runs_out(
+        start_app, mongo_uri, telegram_api):
+    _give_zone(mongo_uri, [111])
+    env = app_env(mongo_uri, telegram_api, TEAM_TIMEZONES=TEAM, WORKER_CONCURRENCY=1, INBOX_LEASE_SECONDS=3)
+    first = start_app(env)
+    _, held = _one_slow_then_held(first, telegram_api, -200700, -200800)
+    first.kill()  # nothing given back: the lease has to run out
+    start_app(env)
+    message_id = held["message"]["message_id"]
+    wait_for(lambda: message_id in _replies_by_message(telegram_api), 20, what="the held message answered")
+    time.sleep(1)
+    assert _replies_by_message(telegram_api)[message_id] == 1
+
+
+def test_a_message_held_past_a_third_of_its_lease_is_taken_anew_and_answered_without_waiting(
+        start_app, mongo_uri, telegram_api):
+    """Stored taken, then held in memory behind a slow reply for longer than a third of its lease:
+    it is taken anew before it is handled (so a send never starts on a lease about to run out),
+    and that take succeeds at once, not only once the lease has run out."""
+    _give_zone(mongo_uri, [111])
+    app = start_app(app_env(mongo_uri, telegram_api, TEAM_TIMEZONES=TEAM, WORKER_CONCURRENCY=1, INBOX_LEASE_SECONDS=9))
+    _, held = _one_slow_then_held(app, telegram_api, -200900, -201900)
+    posted = time.monotonic()
+    message_id = held["message"]["message_id"]
+    wait_for(lambda: message_id in _replies_by_message(telegram_api), 15, what="the held message answered")
+    assert time.monotonic() - posted < 7.0, "answered after the slow reply (4 s), not after its lease (9 s)"

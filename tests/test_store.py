@@ -120,3 +120,60 @@ def test_a_person_known_by_two_ids_is_one_user_found_by_either(mongo_uri):
     assert list(chat["members"]) == ["US-999"] and chat["members"]["US-999"]["tz"] == "Asia/Tokyo"
     assert waiting == {"text": "at 10"}
     assert gone is None, "/forget under either id forgets the person"
+
+
+def test_items_ended_together_each_learn_whether_their_lease_was_still_held(mongo_uri):
+    """Ends arriving together go out as one write; the one whose lease another worker took over
+    meanwhile must hear so (its worker stops), and the others must hear they are done."""
+
+    async def scenario():
+        store = Store(mongo_uri, "unused")
+        await store.ensure_indexes()
+        items = [await store.inbox_put("telegram", str(n), {"chat_id": str(n)}) for n in range(20)]
+        taken = [await store.inbox_take(item, 60) for item in items]
+        lost = taken[7]
+        await store.inbox_retry(lost, 0.0, "lease ran out")  # as if it ran out and another took it
+        [again] = await store.inbox_due(50)
+        assert await store.inbox_take(again, 60) is not None
+        answers = await asyncio.gather(*(store.inbox_done(item, "replies=1") for item in taken))
+        states = {doc["event_id"]: doc["state"] for doc in await store.db.inbox.find({}).to_list()}
+        await store.close()
+        return answers, states
+
+    answers, states = asyncio.run(scenario())
+    assert answers == [n != 7 for n in range(20)]
+    assert states == {str(n): "working" if n == 7 else "done" for n in range(20)}
+
+
+def test_an_item_stored_taken_that_would_overtake_its_lane_is_given_back_in_order(mongo_uri, monkeypatch):
+    """A webhook stores an item already taken for its worker when the worker will hold it at once.
+    If meanwhile an earlier item of the same chat had to wait in the inbox, holding this one would
+    answer it first: it is given back instead, and the chat's items are read back in order."""
+    from teamops import worker as worker_module
+    from teamops.worker import Worker
+
+    monkeypatch.setattr(worker_module, "LANE_LIMIT", 1)
+
+    async def scenario():
+        store = Store(mongo_uri, "unused")
+        await store.ensure_indexes()
+        worker = Worker(store, None, {"telegram": object()}, lease_seconds=60, max_attempts=5)  # not started
+        event = {"chat_id": "-1"}
+        late_token = worker.lease_for("telegram", event)  # its write is slow to come back
+        first = await worker.put("telegram", "1", event)  # held: the lane is full now
+        second = await worker.put("telegram", "2", event)  # waits in the inbox
+        third = await store.inbox_put("telegram", "3", event, lease=late_token, lease_seconds=60)
+        worker.offer(third)
+        for _ in range(50):
+            if (await store.db.inbox.find_one({"event_id": "3"}))["state"] == "pending":
+                break
+            await asyncio.sleep(0.05)
+        stored = {doc["event_id"]: doc for doc in await store.db.inbox.find({}).to_list()}
+        in_order = [doc["event_id"] for doc in await store.inbox_lane_due("telegram", third["lane"], 10)]
+        await store.close()
+        return first, second, stored, in_order
+
+    first, second, stored, in_order = asyncio.run(scenario())
+    assert first["state"] == "working" and second["state"] == "pending"
+    assert stored["3"]["state"] == "pending" and "lease" not in stored["3"] and stored["3"]["attempts"] == 0
+    assert in_order == ["2", "3"], "the chat's waiting items are read back oldest first"
