@@ -78,7 +78,7 @@ class Config:
     mongodb_write_timeout_seconds: float = 0.8
     inbox_write_limit: int = 1000
     # Items one process knows to be waiting past which chats that already wait get 503s.
-    inbox_backlog_limit: int = 2000
+    inbox_backlog_limit: int = 1000
     worker_concurrency: int = 16  # inbox items handled at once in one process (each of another lane)
     send_timeout_seconds: float = 10.0
     # The model fallback (teamops/model_reading.py): off without a key.
@@ -184,7 +184,7 @@ def load(env: dict | None = None) -> Config:
         inbox_max_attempts=_number(env, "INBOX_MAX_ATTEMPTS", 8, int),
         mongodb_write_timeout_seconds=_positive(env, "MONGODB_WRITE_TIMEOUT_SECONDS", 0.8),
         inbox_write_limit=max(1, _number(env, "INBOX_WRITE_LIMIT", 1000, int)),
-        inbox_backlog_limit=max(1, _number(env, "INBOX_BACKLOG_LIMIT", 2000, int)),
+        inbox_backlog_limit=max(1, _number(env, "INBOX_BACKLOG_LIMIT", 1000, int)),
         worker_concurrency=max(1, _number(env, "WORKER_CONCURRENCY", 16, int)),
         send_timeout_seconds=_number(env, "SEND_TIMEOUT_SECONDS", 10.0, float),
         together_api_key=env.get("TOGETHER_API_KEY", "").strip(),

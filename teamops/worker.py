@@ -87,7 +87,7 @@ class Worker:
     """
 
     def __init__(self, store, assistant, senders: dict, lease_seconds: float, max_attempts: int, concurrency: int = 4,
-                 platforms=None, backlog_limit: int = 2_000):
+                 platforms=None, backlog_limit: int = 1_000):
         self.answers = RequestAnswers()
         # Only items of these platforms are taken (None: those this worker has a sender for). Another
         # process may serve the rest: the Gateway worker and the web service share one inbox.
@@ -183,13 +183,14 @@ class Worker:
         return len(self._queued) + self._stored
 
     def admits(self, platform: str, event: dict) -> bool:
-        """May a webhook store this new event? No when its lane already waits in the inbox and
-        either the lane has LANE_BACKLOG_LIMIT items waiting there or this worker's whole backlog
-        is past `backlog_limit`: the webhook then answers 503 and the platform keeps the message
-        and redelivers it later, so neither memory nor the wait for a reply grows without bound.
-        A chat with nothing waiting is always admitted."""
+        """May a webhook store this new event? No when its lane has items waiting (in memory or in
+        the inbox) and either the lane has LANE_BACKLOG_LIMIT items waiting in the inbox or this
+        worker's whole backlog is past `backlog_limit`: the webhook then answers 503 and the
+        platform keeps the message and redelivers it later, so neither memory nor the wait for a
+        reply grows without bound (many chats each a little behind count as much as one far
+        behind). A chat with nothing waiting is always admitted: its reply comes in its next turn."""
         lane = self._lanes.get((platform, lane_of(event)))
-        if lane is None or not lane.spilled:
+        if lane is None or not (lane.items or lane.spilled):
             return True
         if lane.stored < LANE_BACKLOG_LIMIT and self.backlog() < self.backlog_limit:
             return True

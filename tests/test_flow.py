@@ -264,6 +264,30 @@ def test_messages_held_by_an_instance_that_crashes_are_answered_once_its_lease_r
     assert _replies_by_message(telegram_api)[message_id] == 1
 
 
+def test_many_chats_each_a_little_behind_are_refused_past_the_backlog_limit(start_app, mongo_uri, telegram_api):
+    """The backlog limit counts every chat's waiting items, not only a chat far behind: 20 chats
+    with a few items each past the limit get 503s (none of them holds a hundred), a chat with
+    nothing waiting is still taken, and what was refused is answered once when it comes again."""
+    _give_zone(mongo_uri, [111, 222])
+    app = start_app(app_env(mongo_uri, telegram_api, TEAM_TIMEZONES=TEAM, INBOX_BACKLOG_LIMIT=30,
+                            WORKER_CONCURRENCY=1))
+    telegram_api.delays = [0.1] * 200  # ten replies a second: far slower than the deliveries
+    chats = [-201000 - n for n in range(20)]
+    updates = [tg_message(f"sync at {9 + n % 9}:{n % 60:02d}", user_id=111, chat_id=chats[n % 20]) for n in range(100)]
+    refused = [u for u in updates if _post(app, u)[0] == 503]
+    assert refused, "past the limit, chats with items waiting are refused"
+    quiet = tg_message("lunch at 12:30", user_id=222, chat_id=-201999)
+    assert _post(app, quiet)[0] == 200, "a chat with nothing waiting is still taken"
+    deadline = time.monotonic() + 60
+    while refused and time.monotonic() < deadline:
+        time.sleep(0.5)
+        refused = [u for u in refused if _post(app, u)[0] != 200]
+    assert not refused, f"{len(refused)} never taken"
+    wanted = {u["message"]["message_id"] for u in updates} | {quiet["message"]["message_id"]}
+    wait_for(lambda: set(_replies_by_message(telegram_api)) >= wanted, 60, what="a reply to every message")
+    assert max(_replies_by_message(telegram_api).values()) == 1, "each answered once"
+
+
 def test_a_message_held_past_a_third_of_its_lease_is_taken_anew_and_answered_without_waiting(
         start_app, mongo_uri, telegram_api):
     """Stored taken, then held in memory behind a slow reply for longer than a third of its lease:
