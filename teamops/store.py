@@ -45,6 +45,7 @@ on SecantusDB a command costs about the same whatever it holds, and on Atlas eac
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import time
@@ -215,7 +216,7 @@ class Store:
         self.health = Health(self._ping_once)
         self._write_timeout = write_timeout
         self._inbox_writes = _GroupInsert(lambda: self.db.inbox, self.health, write_limit,
-                                          max(write_timeout, WRITE_PATIENCE_SECONDS))
+                                          max(write_timeout, WRITE_PATIENCE_SECONDS), late=self._stored_late)
         # The writes every item makes (its take and end, its reply's claim and record), grouped like
         # the inserts: on SecantusDB a command costs ~3 ms whatever it holds, so under load a few
         # bulk writes carry what would be dozens of commands, and a lone write goes out at once.
@@ -225,6 +226,7 @@ class Store:
                                           name="reply claim")
         self._reply_ends = _GroupUpdate(lambda: self.db.replies, self.health)
         self._indexed = asyncio.Event()  # set once ensure_indexes has succeeded in this process
+        self._late_releases: set[asyncio.Task] = set()
 
     @property
     def db(self):
@@ -329,6 +331,23 @@ class Store:
             item.update(state="working", lease=lease, lease_until=_ms(_after(now, lease_seconds)), attempts=1, v=1)
         wait = self._write_timeout if redelivered else max(self._write_timeout, WRITE_PATIENCE_SECONDS)
         return item if await self._inbox_writes.put(item, wait) else None
+
+    def _stored_late(self, item: dict) -> None:
+        """An inbox write its webhook gave up on (503) was stored after all. The redelivery is a
+        duplicate, so nobody hands the item over: one stored taken for a worker is given back at
+        once (pending, for the next scan), rather than waiting for its lease to run out."""
+        if item.get("lease") is None:
+            return  # pending: the scan takes it
+
+        async def release():
+            try:
+                await self.inbox_release([item])
+            except Exception as exc:  # the lease runs out and the scan takes it then
+                log.warning("releasing an item stored late failed: %s", type(exc).__name__)
+
+        task = asyncio.get_running_loop().create_task(release())
+        self._late_releases.add(task)
+        task.add_done_callback(self._late_releases.discard)
 
     async def inbox_due(self, limit: int, platforms=None, skip=()) -> list[dict]:
         """Open items that may be taken now: pending and due, or working with a lease that ran out
@@ -1047,9 +1066,11 @@ class _GroupInsert:
 
     MAX_BATCH = 200
 
-    def __init__(self, collection, health: Health, limit: int = 1000, batch_timeout: float = 5.0, name: str = "inbox"):
+    def __init__(self, collection, health: Health, limit: int = 1000, batch_timeout: float = 5.0, name: str = "inbox",
+                 late=None):
         self._collection = collection
         self._name = name
+        self._late = late  # called with a document whose caller gave up waiting, once it is stored after all
         self._health = health
         self._batch_timeout = batch_timeout
         self._limit = limit
@@ -1074,9 +1095,17 @@ class _GroupInsert:
         except TimeoutError:
             if entry in self._waiting:
                 self._waiting.remove(entry)
-            future.cancel()  # nobody waits for it any more
+                future.cancel()  # never sent: nobody waits for it any more
+            elif self._late is not None:
+                future.add_done_callback(functools.partial(self._landed_late, doc))  # on its way: it may land
+            else:
+                future.cancel()
             self._refuse()
             raise StorageBusy(f"{self._name} write timed out") from None
+
+    def _landed_late(self, doc: dict, future: asyncio.Future) -> None:
+        if not future.cancelled() and future.exception() is None and future.result():
+            self._late(doc)
 
     def _refuse(self) -> None:
         """Count refusals; say so at most every 10 s (one line, not one per request)."""
@@ -1109,7 +1138,7 @@ class _GroupInsert:
                 except PyMongoError as exc:
                     if unreachable(exc) or exc.timeout:
                         self._health.failed(exc)
-                    outcome = {index: StorageError(type(exc).__name__) for index in range(len(batch))}
+                    outcome = {index: _failed(exc) for index in range(len(batch))}
                 except BaseException:
                     # Cancelled (shutdown) or a bug: nobody in this batch may be left waiting.
                     for _, future in batch:
@@ -1173,7 +1202,7 @@ class _GroupUpdate:
                 except PyMongoError as exc:
                     if unreachable(exc):
                         self._health.failed(exc)
-                    failed = {index: StorageError(type(exc).__name__) for index in range(len(batch))}
+                    failed = {index: _failed(exc) for index in range(len(batch))}
                     matched = -1
                 except BaseException:
                     for _, future in batch:
@@ -1246,7 +1275,7 @@ class _GroupDone:
                             self._health.failed(exc)
                         for *_, future in group:
                             if not future.done():
-                                future.set_exception(StorageError(type(exc).__name__))
+                                future.set_exception(_failed(exc))
                         continue
                     except BaseException:
                         for *_, future in batch:
@@ -1264,6 +1293,14 @@ class _GroupDone:
                 if not future.done():
                     future.set_exception(StorageError("shutting down"))
             self._waiting.clear()
+
+
+def _failed(exc: BaseException) -> StorageError:
+    """What each caller of a failed grouped write is told: its kind, and the driver's error as the
+    cause, so `unreachable` still tells an outage (a WARNING, wait and resume) from a bug."""
+    error = StorageError(type(exc).__name__)
+    error.__cause__ = exc
+    return error
 
 
 def _ms(moment: datetime) -> datetime:

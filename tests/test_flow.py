@@ -300,3 +300,32 @@ def test_a_message_held_past_a_third_of_its_lease_is_taken_anew_and_answered_wit
     message_id = held["message"]["message_id"]
     wait_for(lambda: message_id in _replies_by_message(telegram_api), 15, what="the held message answered")
     assert time.monotonic() - posted < 7.0, "answered after the slow reply (4 s), not after its lease (9 s)"
+
+
+def test_a_write_that_lands_after_its_503_is_answered_soon_not_after_its_lease(start_app, mongo_server, mongo_uri,
+                                                                               telegram_api):
+    """The database is slower than MONGODB_WRITE_TIMEOUT_SECONDS: the webhook answers 503, but the
+    write was on its way and is stored, taken for the worker that gave up on it. Telegram's
+    redelivery is then a duplicate (a quiet 200); the item is given back as soon as it lands, so
+    the message is answered within seconds, not once its 60 s lease has run out."""
+    from fakes.slow_proxy import SlowProxy
+
+    _give_zone(mongo_uri, [111])
+    proxy = SlowProxy(mongo_server.port)
+    try:
+        slowed = mongo_uri.replace(f":{mongo_server.port}/", f":{proxy.port}/")
+        app = start_app(app_env(slowed, telegram_api, TEAM_TIMEZONES=TEAM, INBOX_LEASE_SECONDS=60))
+        update = tg_message("sync at 15:30", user_id=111, chat_id=-202000)
+        proxy.delay = 1.5  # past the 0.8 s the webhook waits for its write
+        assert _post(app, update)[0] == 503
+        time.sleep(2.0)  # the write lands meanwhile
+        proxy.delay = 0.0
+        assert _post(app, update)[0] == 200, "the redelivery is a duplicate: a quiet 200"
+        redelivered = time.monotonic()
+        message_id = update["message"]["message_id"]
+        wait_for(lambda: message_id in _replies_by_message(telegram_api), 20, what="the message answered")
+        assert time.monotonic() - redelivered < 15, "answered by the next scan, not after the lease"
+        time.sleep(1)
+        assert _replies_by_message(telegram_api)[message_id] == 1
+    finally:
+        proxy.close()
