@@ -1163,11 +1163,12 @@ class _GroupInsert:
             self._waiting.clear()
 
 
-class _GroupUpdate:
-    """update_one calls on one collection, grouped into one bulk_write while another is on its way
-    (as _GroupInsert does for inserts). Each caller learns whether its update matched a document:
-    True or False when the group's count says so for all, None when some in the group missed and
-    the count cannot say which (the caller looks); StorageError when the write failed."""
+class _Group:
+    """Calls of one kind on one collection, grouped: while one write is on its way, the calls that
+    arrive meanwhile wait and go together in the next (as _GroupInsert does for inserts), so under
+    load a few commands carry what would be dozens, and a lone call goes out at once. A subclass
+    sends a batch of (request, future) pairs and answers every future it can; any it leaves, and
+    any still waiting when the flusher stops (cancelled at shutdown), get a StorageError."""
 
     MAX_BATCH = 200
 
@@ -1177,47 +1178,34 @@ class _GroupUpdate:
         self._waiting: list[tuple[object, asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
 
-    async def put(self, op) -> bool | None:
+    async def _put(self, request):
         future = asyncio.get_running_loop().create_future()
-        self._waiting.append((op, future))
+        self._waiting.append((request, future))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
         return await future
 
-    async def _flush(self) -> None:
-        from pymongo.errors import BulkWriteError, PyMongoError
+    async def _send(self, batch: list[tuple[object, asyncio.Future]]) -> None:
+        raise NotImplementedError
 
+    def _failed(self, exc: Exception, futures) -> None:
+        if unreachable(exc):
+            self._health.failed(exc)
+        for future in futures:
+            if not future.done():
+                future.set_exception(_failed(exc))
+
+    async def _flush(self) -> None:
         try:
             while self._waiting:
                 batch = self._waiting[: self.MAX_BATCH]
                 del self._waiting[: self.MAX_BATCH]
-                failed: dict[int, Exception] = {}
                 try:
-                    result = await self._collection().bulk_write([op for op, _ in batch], ordered=False)
-                    matched = result.matched_count
-                except BulkWriteError as exc:
-                    matched = exc.details.get("nMatched", -1)
-                    for error in exc.details.get("writeErrors", []):
-                        failed[error["index"]] = WriteRefused(error.get("code"))
-                except PyMongoError as exc:
-                    if unreachable(exc):
-                        self._health.failed(exc)
-                    failed = {index: _failed(exc) for index in range(len(batch))}
-                    matched = -1
-                except BaseException:
+                    await self._send(batch)
+                finally:  # cancelled (shutdown) or a bug: nobody in this batch may be left waiting
                     for _, future in batch:
                         if not future.done():
-                            future.set_exception(StorageError("update interrupted"))
-                    raise
-                whole = len(batch) - len(failed)
-                answer = True if matched == whole else (False if matched == 0 else None)
-                for index, (_, future) in enumerate(batch):
-                    if future.done():
-                        continue
-                    if index in failed:
-                        future.set_exception(failed[index])
-                    else:
-                        future.set_result(answer)
+                            future.set_exception(StorageError("write interrupted"))
         finally:
             self._flusher = None
             for _, future in self._waiting:
@@ -1226,73 +1214,75 @@ class _GroupUpdate:
             self._waiting.clear()
 
 
-class _GroupDone:
-    """inbox_done calls grouped into one update_many per outcome while another is on its way: on
-    SecantusDB one statement over fifty items costs about half of fifty single updates (each its own
-    transaction), and on Atlas it is one round trip. `{_id: {$in}, lease: {$in}}` matches exactly the
-    pairs asked for, as a lease token is drawn at random for one take of one item. Each caller gets
-    (True, done_at) when its whole group matched, (False, …) when none did, (None, …) when the count
-    cannot say (the caller looks: only our write leaves the item done at that `done_at`)."""
+class _GroupUpdate(_Group):
+    """update_one calls grouped into one bulk_write. Each caller learns whether its update matched
+    a document: True or False when the group's count says so for all, None when some in the group
+    missed and the count cannot say which (the caller looks); StorageError when the write failed."""
 
-    MAX_BATCH = 200
+    async def put(self, op) -> bool | None:
+        return await self._put(op)
 
-    def __init__(self, collection, health: Health):
-        self._collection = collection
-        self._health = health
-        self._waiting: list[tuple[object, str, str, asyncio.Future]] = []
-        self._flusher: asyncio.Task | None = None
+    async def _send(self, batch) -> None:
+        from pymongo.errors import BulkWriteError, PyMongoError
+
+        failed: dict[int, Exception] = {}
+        try:
+            result = await self._collection().bulk_write([op for op, _ in batch], ordered=False)
+            matched = result.matched_count
+        except BulkWriteError as exc:
+            matched = exc.details.get("nMatched", -1)
+            for error in exc.details.get("writeErrors", []):
+                failed[error["index"]] = WriteRefused(error.get("code"))
+        except PyMongoError as exc:
+            self._failed(exc, [future for _, future in batch])
+            return
+        whole = len(batch) - len(failed)
+        answer = True if matched == whole else (False if matched == 0 else None)
+        for index, (_, future) in enumerate(batch):
+            if future.done():
+                continue
+            if index in failed:
+                future.set_exception(failed[index])
+            else:
+                future.set_result(answer)
+
+
+class _GroupDone(_Group):
+    """inbox_done calls grouped into one update_many per outcome: on SecantusDB one statement over
+    fifty items costs about half of fifty single updates (each its own transaction), and on Atlas
+    it is one round trip. `{_id: {$in}, lease: {$in}}` matches exactly the pairs asked for, as a
+    lease token is drawn at random for one take of one item. Each caller gets (True, done_at) when
+    its whole group matched, (False, …) when none did, (None, …) when the count cannot say (the
+    caller looks: only our write leaves the item done at that `done_at`)."""
 
     async def put(self, item_id, lease: str, outcome: str) -> tuple[bool | None, datetime]:
-        future = asyncio.get_running_loop().create_future()
-        self._waiting.append((item_id, lease, outcome, future))
-        if self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush())
-        return await future
+        return await self._put((item_id, lease, outcome))
 
-    async def _flush(self) -> None:
+    async def _send(self, batch) -> None:
         from pymongo.errors import PyMongoError
 
-        try:
-            while self._waiting:
-                batch = self._waiting[: self.MAX_BATCH]
-                del self._waiting[: self.MAX_BATCH]
-                groups: dict[str, list] = {}
-                for entry in batch:
-                    groups.setdefault(entry[2], []).append(entry)
-                for outcome, group in groups.items():
-                    done_at = _ms(_now())
-                    try:
-                        result = await self._collection().update_many(
-                            {"_id": {"$in": [entry[0] for entry in group]}, "lease": {"$in": [entry[1] for entry in group]}},
-                            {
-                                "$set": {"state": "done", "outcome": outcome, "done_at": done_at},
-                                "$unset": {"event": "", "replies": "", "lease_until": "", "lease": ""},
-                                "$inc": {"v": 1},
-                            },
-                        )
-                    except PyMongoError as exc:
-                        if unreachable(exc):
-                            self._health.failed(exc)
-                        for *_, future in group:
-                            if not future.done():
-                                future.set_exception(_failed(exc))
-                        continue
-                    except BaseException:
-                        for *_, future in batch:
-                            if not future.done():
-                                future.set_exception(StorageError("update interrupted"))
-                        raise
-                    matched = result.matched_count
-                    answer = True if matched == len(group) else (False if matched == 0 else None)
-                    for *_, future in group:
-                        if not future.done():
-                            future.set_result((answer, done_at))
-        finally:
-            self._flusher = None
-            for *_, future in self._waiting:
+        groups: dict[str, list] = {}
+        for (item_id, lease, outcome), future in batch:
+            groups.setdefault(outcome, []).append((item_id, lease, future))
+        for outcome, group in groups.items():
+            done_at = _ms(_now())
+            try:
+                result = await self._collection().update_many(
+                    {"_id": {"$in": [item_id for item_id, _, _ in group]}, "lease": {"$in": [lease for _, lease, _ in group]}},
+                    {
+                        "$set": {"state": "done", "outcome": outcome, "done_at": done_at},
+                        "$unset": {"event": "", "replies": "", "lease_until": "", "lease": ""},
+                        "$inc": {"v": 1},
+                    },
+                )
+            except PyMongoError as exc:
+                self._failed(exc, [future for _, _, future in group])
+                continue
+            matched = result.matched_count
+            answer = True if matched == len(group) else (False if matched == 0 else None)
+            for _, _, future in group:
                 if not future.done():
-                    future.set_exception(StorageError("shutting down"))
-            self._waiting.clear()
+                    future.set_result((answer, done_at))
 
 
 def _failed(exc: BaseException) -> StorageError:
