@@ -95,6 +95,20 @@ def _replies_by_message(telegram_api) -> Counter:
     return Counter(body["reply_parameters"]["message_id"] for body in telegram_api.sent() if "reply_parameters" in body)
 
 
+def _redeliver_until_all_answered_once(app, telegram_api, refused: list[dict], sent: list[dict], seconds: float):
+    """Like Telegram: what was refused comes again until it is taken; then every message sent
+    has exactly one reply."""
+    deadline = time.monotonic() + seconds
+    while refused and time.monotonic() < deadline:
+        time.sleep(0.5)
+        refused = [u for u in refused if _post(app, u)[0] != 200]
+    assert not refused, f"{len(refused)} never taken"
+    wanted = {u["message"]["message_id"] for u in sent}
+    wait_for(lambda: set(_replies_by_message(telegram_api)) >= wanted, seconds, what="a reply to every message")
+    twice = {m: n for m, n in _replies_by_message(telegram_api).items() if n > 1}
+    assert not twice, f"answered more than once: {twice}"
+
+
 def test_database_killed_under_traffic_gets_fast_503s_and_every_message_answered_once(start_app, telegram_api, tmp_path):
     database = DatabaseProcess(tmp_path / "db")
     database.start()
@@ -206,16 +220,7 @@ def test_past_the_backlog_limit_a_flooding_chat_gets_503s_and_redelivery_is_answ
     quiet = tg_message("lunch at 12:30", user_id=222, chat_id=quiet_chat)
     assert _post(app, quiet)[0] == 200, "a chat with nothing waiting is still taken"
 
-    # Like Telegram: what was refused comes again until it is taken.
-    deadline = time.monotonic() + 90
-    while refused and time.monotonic() < deadline:
-        time.sleep(0.5)
-        refused = [u for u in refused if _post(app, u)[0] != 200]
-    assert not refused, f"{len(refused)} never taken"
-    wanted = {u["message"]["message_id"] for u in flood} | {quiet["message"]["message_id"]}
-    wait_for(lambda: set(_replies_by_message(telegram_api)) >= wanted, 90, what="a reply to every message")
-    twice = {m: n for m, n in _replies_by_message(telegram_api).items() if n > 1}
-    assert not twice, f"answered more than once: {twice}"
+    _redeliver_until_all_answered_once(app, telegram_api, refused, flood + [quiet], 90)
     assert "backlog full" in app.logs()
 
 
@@ -278,14 +283,7 @@ def test_many_chats_each_a_little_behind_are_refused_past_the_backlog_limit(star
     assert refused, "past the limit, chats with items waiting are refused"
     quiet = tg_message("lunch at 12:30", user_id=222, chat_id=-201999)
     assert _post(app, quiet)[0] == 200, "a chat with nothing waiting is still taken"
-    deadline = time.monotonic() + 60
-    while refused and time.monotonic() < deadline:
-        time.sleep(0.5)
-        refused = [u for u in refused if _post(app, u)[0] != 200]
-    assert not refused, f"{len(refused)} never taken"
-    wanted = {u["message"]["message_id"] for u in updates} | {quiet["message"]["message_id"]}
-    wait_for(lambda: set(_replies_by_message(telegram_api)) >= wanted, 60, what="a reply to every message")
-    assert max(_replies_by_message(telegram_api).values()) == 1, "each answered once"
+    _redeliver_until_all_answered_once(app, telegram_api, refused, updates + [quiet], 60)
 
 
 def test_a_message_held_past_a_third_of_its_lease_is_taken_anew_and_answered_without_waiting(
