@@ -392,6 +392,7 @@ def part_soak(bench: Bench, args) -> bool:
     errors = bench.service_log_lines("ERROR")
     print(f"  service log: {bench.service_log_lines('WARNING')} WARNING, {errors} ERROR lines")
     print("  rss samples:", " ".join(f"{v:.1f}" for _, v in rss))
+    print("  fd samples:", " ".join(f"{v:.0f}" for _, v in open_fds))
     return s.ok() and s.refused == 0 and errors == 0
 
 
