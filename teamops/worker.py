@@ -63,7 +63,7 @@ class _Lane:
     everything after it wait in the inbox; until the lane has been read back from there
     (Worker._refill), later items are refused too, or they would overtake it."""
 
-    __slots__ = ("items", "busy", "spilled", "refused_at", "refilling", "stored")
+    __slots__ = ("items", "busy", "spilled", "refused_at", "refilling", "stored", "releasing")
 
     def __init__(self):
         self.items: collections.deque = collections.deque()
@@ -72,6 +72,7 @@ class _Lane:
         self.refused_at = 0.0
         self.refilling = False
         self.stored = 0  # items refused here since it spilled: waiting in the inbox (an estimate)
+        self.releasing = 0  # items of this lane being given back to the inbox: no read back until they are
 
 
 class Worker:
@@ -161,8 +162,13 @@ class Worker:
         if taken and lane.spilled:
             # Stored taken, but an item of its lane that came in meanwhile waits in the inbox: give
             # this one back too (its place in the lane's order kept), or it would overtake that one.
-            self._give_back([item])
-            taken = False
+            # The lane is read back only once it is pending again, or the read would miss it.
+            lane.refused_at = time.monotonic()
+            lane.stored += 1
+            self._stored += 1
+            lane.releasing += 1
+            self._give_back([item], (key, lane))
+            return False
         if taken:  # ours already: held even past the limits (by at most the writes on their way)
             self._taken.add(item["_id"])
             self._hold(key, lane, item)
@@ -204,15 +210,23 @@ class Worker:
             self._turned_away, self._turned_away_logged = 0, now
         return False
 
-    def _give_back(self, items: list[dict]) -> None:
+    def _give_back(self, items: list[dict], lane_of_items: tuple | None = None) -> None:
         """Release items stored taken by us that we will not start (Store.inbox_release); if that
-        fails their leases run out and any worker takes them then."""
+        fails their leases run out and any worker takes them then. With `lane_of_items` (its key
+        and _Lane, whose `releasing` counts these), the lane is read back once they are pending."""
         async def release():
             try:
                 await self.store.inbox_release(items)
             except Exception as exc:
                 self._db_failed(exc)
                 log.warning("releasing %d items failed: %s", len(items), type(exc).__name__)
+            finally:
+                if lane_of_items is not None:
+                    key, lane = lane_of_items
+                    lane.releasing -= 1
+                    lane.refused_at = time.monotonic()  # a read begun before this cannot have seen them
+                    if not (lane.busy or lane.items or lane.refilling) and self._lanes.get(key) is lane:
+                        self._refill(key, lane)
 
         task = asyncio.get_running_loop().create_task(release())
         self._refills.add(task)
@@ -287,7 +301,7 @@ class Worker:
             await asyncio.sleep(0.2 if backlog else SCAN_EVERY_SECONDS)
 
     def _refill(self, key: tuple, lane: _Lane) -> None:
-        if self._stopping or lane.refilling:
+        if self._stopping or lane.refilling or lane.releasing:
             return
         lane.refilling = True
         task = asyncio.get_running_loop().create_task(self._read_back(key, lane))
