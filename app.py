@@ -24,6 +24,7 @@ import falcon.asgi
 import handlers
 from handlers import discord, discord_gateway, health, slack, telegram, throttle, verify, whatsapp
 from teamops import config as config_module
+from teamops import stopping
 from teamops.assistant import Assistant, MemberSightings
 from teamops.store import Store
 from teamops.worker import Worker
@@ -75,8 +76,7 @@ class Lifecycle:
             self._boot.cancel()
         self.running = False
         if self._scheduler is not None:  # lets go of its lease: another instance takes over at once
-            self._scheduler.cancel()
-            await asyncio.gather(self._scheduler, return_exceptions=True)
+            await stopping.stop(self._scheduler)
         await self.worker.stop()
         await self.store.close()
         if self.after_stop is not None:
@@ -359,8 +359,7 @@ async def run_gateway(config: config_module.Config) -> int:
     holding = asyncio.create_task(start())
     await stop.wait()
     log.info("discord gateway stopping")
-    holding.cancel()
-    await asyncio.gather(holding, return_exceptions=True)
+    await stopping.stop(holding)
     await worker.stop()
     await store.close()
     if reader is not None:

@@ -296,7 +296,8 @@ class DiscordInteractions:
         remaining = INLINE_WAIT_SECONDS - (time.perf_counter() - started)
         try:
             # The store task goes on whatever happens here; the wait only bounds the response.
-            await asyncio.wait_for(asyncio.shield(waiter.decided), max(0.0, remaining))
+            async with asyncio.timeout(max(0.0, remaining)):
+                await asyncio.shield(waiter.decided)
         except TimeoutError:
             pass
         except StorageError:

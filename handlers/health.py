@@ -44,7 +44,8 @@ class Ready:
         if not self.gateway_lease:
             return lease.OFF
         try:
-            doc = await asyncio.wait_for(self.store.lease(self.gateway_lease), READY_TIMEOUT_SECONDS)
+            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+                doc = await self.store.lease(self.gateway_lease)
         except Exception:  # the ping just answered: a failure here is passing; say we cannot vouch for it
             return lease.STALE
         return lease.health(doc, self.gateway_lease_seconds)

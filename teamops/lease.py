@@ -23,6 +23,8 @@ import socket
 import time
 from datetime import datetime, timezone
 
+from teamops import stopping
+
 log = logging.getLogger("teamops.lease")
 
 OK, STALE, OFF = "ok", "stale", "off"
@@ -112,8 +114,9 @@ class LeaseHolder:
                     break
                 state, up = self.status()
                 try:
-                    renewal = self.store.lease_renew(self.name, self.holder, self.seconds, state, up)
-                    if not await asyncio.wait_for(renewal, max(0.1, safe_until - time.monotonic())):
+                    async with asyncio.timeout(max(0.1, safe_until - time.monotonic())):
+                        renewed = await self.store.lease_renew(self.name, self.holder, self.seconds, state, up)
+                    if not renewed:
                         return True  # someone else holds it now
                     safe_until = time.monotonic() + self.seconds * 2 / 3
                 except asyncio.CancelledError:
@@ -128,13 +131,12 @@ class LeaseHolder:
                 log.error("lease %s: the connection ended with %s", self.name, type(task.exception()).__name__)
             return False
         finally:
-            if not task.done():
-                task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await stopping.stop(task)
 
     async def _release(self) -> None:
         try:
-            await asyncio.wait_for(self.store.lease_release(self.name, self.holder), 5)
+            async with asyncio.timeout(5):
+                await self.store.lease_release(self.name, self.holder)
             log.info("lease %s released", self.name)
         except Exception as exc:  # it runs out by itself
             log.warning("lease %s: release failed (%s); it runs out in %.0fs", self.name, type(exc).__name__,

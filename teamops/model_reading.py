@@ -391,7 +391,8 @@ class ModelReader:
         if left <= 0:
             return None, "budget"  # the database took the time; the provider was not asked
         try:
-            completion = await asyncio.wait_for(self.client.complete(system, text, schema, MAX_TOKENS), left)
+            async with asyncio.timeout(left):
+                completion = await self.client.complete(system, text, schema, MAX_TOKENS)
         except (ModelError, TimeoutError) as exc:
             if not isinstance(exc, ModelError):
                 why = "timeout"

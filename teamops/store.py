@@ -146,7 +146,8 @@ class Health:
         if self._up is None:
             self._up = asyncio.Event()
         try:
-            await asyncio.wait_for(self._up.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._up.wait()
         except TimeoutError:
             pass
         return not self.down
@@ -276,7 +277,8 @@ class Store:
         before it would store duplicates, and then the index could never be built."""
         if not self._indexed.is_set():
             try:
-                await asyncio.wait_for(self._indexed.wait(), INDEX_WAIT_SECONDS)
+                async with asyncio.timeout(INDEX_WAIT_SECONDS):
+                    await self._indexed.wait()
             except TimeoutError:
                 raise StorageError("indexes not ready") from None
 
@@ -288,7 +290,8 @@ class Store:
 
     async def ping(self, timeout: float) -> bool:
         try:
-            await asyncio.wait_for(self.db.command("ping"), timeout)
+            async with asyncio.timeout(timeout):
+                await self.db.command("ping")
             return True
         except Exception as exc:  # any failure means "not ready"; the kind is enough for the log
             log.warning("mongodb ping failed: %s", type(exc).__name__)
@@ -1092,7 +1095,8 @@ class _GroupInsert:
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
         try:
-            return await asyncio.wait_for(asyncio.shield(future), wait)
+            async with asyncio.timeout(wait):
+                return await asyncio.shield(future)
         except TimeoutError:
             if entry in self._waiting:
                 self._waiting.remove(entry)

@@ -94,7 +94,8 @@ class TogetherClient:
             self._slots = asyncio.Semaphore(CALLS_AT_ONCE)
         slots = self._slots
         try:
-            await asyncio.wait_for(slots.acquire(), SLOT_WAIT_SECONDS)
+            async with asyncio.timeout(SLOT_WAIT_SECONDS):
+                await slots.acquire()
         except TimeoutError:
             raise ModelError("busy") from None
         try:

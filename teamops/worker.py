@@ -34,7 +34,7 @@ import secrets
 import time
 from datetime import datetime, timezone
 
-from teamops import logs
+from teamops import logs, stopping
 from teamops.assistant import Later
 from teamops.events import event_from_doc, lane_of, replies_from_doc, to_doc
 from teamops.senders import Outcome
@@ -252,23 +252,20 @@ class Worker:
         period), leave those not started, then let the rest go: their leases run out and
         another instance, or this one restarted, takes them."""
         self._stopping = True
-        for task in self._loops + list(self._refills):
-            task.cancel()
-        await asyncio.gather(*self._loops, *self._refills, return_exceptions=True)
+        await stopping.stop(*self._loops, *self._refills)
         self._loops = []
         # Held items stored taken by us go back to pending, so another instance need not wait for
         # their leases to run out.
         mine = [item for lane in self._lanes.values() for item in lane.items if item["_id"] in self._taken]
         if mine:
             try:
-                await asyncio.wait_for(self.store.inbox_release(mine), STOP_GRACE_SECONDS)
+                async with asyncio.timeout(STOP_GRACE_SECONDS):
+                    await self.store.inbox_release(mine)
             except Exception as exc:
                 log.warning("releasing %d held items at shutdown failed: %s", len(mine), type(exc).__name__)
         if self._in_hand:
             _, late = await asyncio.wait(set(self._in_hand), timeout=STOP_GRACE_SECONDS)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+            await stopping.stop(*late, patience=STOP_GRACE_SECONDS)
 
     def _health(self):
         return getattr(self.store, "health", None)
@@ -634,7 +631,8 @@ class _Waiter:
 
     async def out(self) -> None:
         try:
-            await asyncio.wait_for(self._out.wait(), RequestAnswers.OUT_WAIT_SECONDS)
+            async with asyncio.timeout(RequestAnswers.OUT_WAIT_SECONDS):
+                await self._out.wait()
         except TimeoutError:
             pass
 

@@ -5,11 +5,12 @@ Also the store's part in people leaving a server: every channel of it, and nothi
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from teamops import lease
+from teamops import lease, stopping
 from teamops.lease import LeaseHolder
 from teamops.store import Store
 
@@ -99,6 +100,90 @@ def test_two_holders_never_run_the_work_at_once(mongo_uri):
     assert len(first) == 1 and len(second) == 1 and first != second, (first, second)
     assert not any(overlaps) and history == first + second
     assert doc["state"] == "stopped", "the last one released it too"
+
+
+def test_a_stop_the_work_loses_once_still_stops_it_and_lets_the_lease_go(mongo_uri):
+    """On Python 3.11 `asyncio.wait_for` (inside the MongoDB driver too) can return a result and
+    drop the cancellation that arrived in the same moment; the work here drops its first one that
+    way. A shutdown must still end, with the work stopped and the lease released, not wait forever."""
+
+    async def scenario():
+        store = Store(mongo_uri, "unused")
+        cancels = []
+        started = asyncio.Event()
+
+        async def work():
+            started.set()
+            while True:
+                try:
+                    await asyncio.sleep(0.05)  # a scan loop, one query after another
+                except asyncio.CancelledError:
+                    cancels.append(time.monotonic())
+                    if len(cancels) > 1:
+                        raise
+                    # the first one is lost, as wait_for loses it: the loop goes on
+
+        holder = LeaseHolder(store, NAME, 30, lambda: ("connected", True), holder="a")
+        running = asyncio.create_task(holder.run(work))
+        async with asyncio.timeout(10):
+            await started.wait()
+        began = time.monotonic()
+        running.cancel()  # the one cancellation a shutdown gives it
+        try:
+            async with asyncio.timeout(10):
+                await asyncio.gather(running, return_exceptions=True)
+        finally:
+            took = time.monotonic() - began
+        doc = await store.lease(NAME)
+        await store.close()
+        return running, cancels, took, doc
+
+    running, cancels, took, doc = asyncio.run(scenario())
+    assert running.cancelled(), "the holder ended as a stopped task does"
+    assert len(cancels) == 2, "cancelled again once the first cancellation was lost"
+    assert took < 5, f"the stop took {took:.1f}s"
+    assert doc["state"] == "stopped", "released: another copy takes over at once"
+
+
+def test_stopping_a_task_that_loses_its_cancellation_cancels_it_again():
+    async def scenario():
+        cancels = []
+
+        async def loop():
+            while True:
+                try:
+                    await asyncio.sleep(0.05)
+                except asyncio.CancelledError:
+                    cancels.append(1)
+                    if len(cancels) > 1:
+                        raise
+
+        let_go = asyncio.Event()
+
+        async def stubborn():
+            while True:
+                try:
+                    await asyncio.sleep(0.05)
+                except asyncio.CancelledError:
+                    if let_go.is_set():
+                        raise
+                    # otherwise it never stops: left behind once patience runs out
+
+        tasks = [asyncio.create_task(loop()), asyncio.create_task(stubborn())]
+        await asyncio.sleep(0.1)
+        async with asyncio.timeout(10):
+            await stopping.stop(tasks[0])
+            began = time.monotonic()
+            await stopping.stop(tasks[1], patience=1.0)
+            gave_up_after = time.monotonic() - began
+        left = not tasks[1].done()
+        let_go.set()  # only so the test can end
+        await stopping.stop(tasks[1])
+        return tasks[0].cancelled(), len(cancels), left, gave_up_after
+
+    stopped, cancels, left, gave_up_after = asyncio.run(scenario())
+    assert stopped and cancels == 2
+    assert left and 0.9 <= gave_up_after < 3, gave_up_after
 
 
 def test_leaving_a_server_leaves_each_of_its_channels_only(mongo_uri):

@@ -12,7 +12,7 @@ from unittest import mock
 
 from conftest import BOT_TOKEN
 
-from teamops import notices
+from teamops import notices, stopping
 from teamops.assistant import Assistant
 from teamops.config import Config
 from teamops.senders.telegram import TelegramSender
@@ -46,8 +46,7 @@ class Instance:
 
     async def stop(self) -> None:
         if self.loop is not None:
-            self.loop.cancel()
-            await asyncio.gather(self.loop, return_exceptions=True)
+            await stopping.stop(self.loop)
         await self.worker.stop()
 
 
