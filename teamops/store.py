@@ -224,6 +224,7 @@ class Store:
         # bulk writes carry what would be dozens of commands, and a lone write goes out at once.
         self._inbox_ends = _GroupUpdate(lambda: self.db.inbox, self.health)  # takes of items read back
         self._inbox_done = _GroupDone(lambda: self.db.inbox, self.health, linger=AFTER_REPLY_LINGER_SECONDS)
+        self._inbox_releases = _GroupRelease(lambda: self.db.inbox, self.health)
         self._reply_claims = _GroupInsert(lambda: self.db.replies, self.health, write_limit, WRITE_PATIENCE_SECONDS,
                                           name="reply claim")
         self._reply_ends = _GroupUpdate(lambda: self.db.replies, self.health, linger=AFTER_REPLY_LINGER_SECONDS)
@@ -449,17 +450,17 @@ class Store:
         doc = await self.db.inbox.find_one({"_id": item["_id"]}, projection={"state": 1, "done_at": 1, "lease": 1})
         return doc is not None and doc.get("state") == "done" and "lease" not in doc and doc.get("done_at") == done_at
 
-    async def inbox_release(self, items: list[dict]) -> int:
+    async def inbox_release(self, items: list[dict]) -> None:
         """Give back items taken but not started (stored taken for a worker that cannot hold them
         now, or held when it stops): pending again where they were in their lane's order, the take
-        not counted as an attempt, for any worker to take at once. The number given back."""
-        if not items:
-            return 0
-        result = await self.db.inbox.update_many(
-            {"_id": {"$in": [item["_id"] for item in items]}, "lease": {"$in": [item["lease"] for item in items]}},
-            {"$set": {"state": "pending"}, "$unset": {"lease_until": "", "lease": ""}, "$inc": {"attempts": -1, "v": 1}},
-        )
-        return result.modified_count
+        not counted as an attempt, for any worker to take at once. An item whose lease is no longer
+        the one it was taken with (someone took it since) is left as it is.
+
+        Grouped (_GroupRelease): they come in bursts, one by one, exactly when the database is slow
+        (writes that landed after their webhook answered 503, items meeting a lane that spilled
+        meanwhile), and one statement each would slow it further."""
+        if items:
+            await self._inbox_releases.put(items)
 
     async def inbox_failed(self, item: dict, reason: str) -> bool:
         # Kept whole (event, replies, sent) so the runbook can put it back to pending once fixed.
@@ -1294,6 +1295,31 @@ class _GroupDone(_Group):
             for _, _, future in group:
                 if not future.done():
                     future.set_result((answer, done_at))
+
+
+class _GroupRelease(_Group):
+    """inbox_release calls grouped into one update_many; `{_id: {$in}, lease: {$in}}` matches
+    exactly the pairs asked for (a lease token is drawn at random for one take of one item)."""
+
+    async def put(self, items: list[dict]) -> None:
+        await self._put(items)
+
+    async def _send(self, batch) -> None:
+        from pymongo.errors import PyMongoError
+
+        items = [item for request, _ in batch for item in request]
+        try:
+            await self._collection().update_many(
+                {"_id": {"$in": [item["_id"] for item in items]}, "lease": {"$in": [item["lease"] for item in items]}},
+                {"$set": {"state": "pending"}, "$unset": {"lease_until": "", "lease": ""},
+                 "$inc": {"attempts": -1, "v": 1}},
+            )
+        except PyMongoError as exc:
+            self._failed(exc, [future for _, future in batch])
+            return
+        for _, future in batch:
+            if not future.done():
+                future.set_result(None)
 
 
 def _failed(exc: BaseException) -> StorageError:

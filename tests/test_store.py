@@ -177,3 +177,31 @@ def test_an_item_stored_taken_that_would_overtake_its_lane_is_given_back_in_orde
     assert first["state"] == "working" and second["state"] == "pending"
     assert stored["3"]["state"] == "pending" and "lease" not in stored["3"] and stored["3"]["attempts"] == 0
     assert in_order == ["2", "3"], "the chat's waiting items are read back oldest first"
+
+
+def test_items_given_back_together_go_back_in_one_write_and_only_if_still_ours(mongo_uri):
+    """Give-backs come in bursts exactly when the database is slow (writes that landed after their
+    503, items meeting a lane that spilled): one by one they cost a statement each. Forty at once
+    go out as a few writes; each goes back to pending unless someone took it since."""
+
+    async def scenario():
+        store = Store(mongo_uri, "unused")
+        await store.ensure_indexes()
+        items = [await store.inbox_put("telegram", str(n), {"chat_id": str(n)}, lease=f"tok{n}", lease_seconds=60)
+                 for n in range(40)]
+        await store.inbox_retry(items[5], 0.0, "lease ran out")  # someone else's now:
+        [again] = await store.inbox_due(50)
+        assert await store.inbox_take(again, 60) is not None
+        requests = lambda: store.db.client.admin.command("serverStatus")  # noqa: E731
+        before = (await requests())["network"]["numRequests"]
+        await asyncio.gather(*(store.inbox_release([item]) for item in items))
+        used = (await requests())["network"]["numRequests"] - before - 1
+        docs = {doc["event_id"]: doc for doc in await store.db.inbox.find({}).to_list()}
+        await store.close()
+        return used, docs
+
+    used, docs = asyncio.run(scenario())
+    assert used <= 3, f"{used} round trips for 40 give-backs"
+    assert all(docs[str(n)]["state"] == "pending" and "lease" not in docs[str(n)] and docs[str(n)]["attempts"] == 0
+               for n in range(40) if n != 5)
+    assert docs["5"]["state"] == "working", "taken by someone else since: left to them"
