@@ -433,7 +433,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quiet-rate", type=float, default=1.0)
     parser.add_argument("--flood-rate", type=float, default=300.0)
     parser.add_argument("--fair-seconds", type=float, default=30.0)
-    parser.add_argument("--soak-rate", type=float, default=50.0)
+    parser.add_argument("--soak-rate", type=float, default=25.0, help="a rate the machine holds")
     parser.add_argument("--soak-seconds", type=float, default=600.0)
     parser.add_argument("--sample-seconds", type=float, default=10.0)
     parser.add_argument("--overload-rates", type=floats, default=[200, 400, 600, 900, 1200])
