@@ -1198,7 +1198,7 @@ class _Group:
     async def _send(self, batch: list[tuple[object, asyncio.Future]]) -> None:
         raise NotImplementedError
 
-    def _failed(self, exc: Exception, futures) -> None:
+    def _fail_all(self, exc: Exception, futures) -> None:
         if unreachable(exc):
             self._health.failed(exc)
         for future in futures:
@@ -1246,7 +1246,7 @@ class _GroupUpdate(_Group):
             for error in exc.details.get("writeErrors", []):
                 failed[error["index"]] = WriteRefused(error.get("code"))
         except PyMongoError as exc:
-            self._failed(exc, [future for _, future in batch])
+            self._fail_all(exc, [future for _, future in batch])
             return
         whole = len(batch) - len(failed)
         answer = True if matched == whole else (False if matched == 0 else None)
@@ -1262,8 +1262,7 @@ class _GroupUpdate(_Group):
 class _GroupDone(_Group):
     """inbox_done calls grouped into one update_many per outcome: on SecantusDB one statement over
     fifty items costs about half of fifty single updates (each its own transaction), and on Atlas
-    it is one round trip. `{_id: {$in}, lease: {$in}}` matches exactly the pairs asked for, as a
-    lease token is drawn at random for one take of one item. Each caller gets (True, done_at) when
+    it is one round trip; it matches as _taken_as says. Each caller gets (True, done_at) when
     its whole group matched, (False, …) when none did, (None, …) when the count cannot say (the
     caller looks: only our write leaves the item done at that `done_at`)."""
 
@@ -1280,7 +1279,7 @@ class _GroupDone(_Group):
             done_at = _ms(_now())
             try:
                 result = await self._collection().update_many(
-                    {"_id": {"$in": [item_id for item_id, _, _ in group]}, "lease": {"$in": [lease for _, lease, _ in group]}},
+                    _taken_as([(item_id, lease) for item_id, lease, _ in group]),
                     {
                         "$set": {"state": "done", "outcome": outcome, "done_at": done_at},
                         "$unset": {"event": "", "replies": "", "lease_until": "", "lease": ""},
@@ -1288,7 +1287,7 @@ class _GroupDone(_Group):
                     },
                 )
             except PyMongoError as exc:
-                self._failed(exc, [future for _, _, future in group])
+                self._fail_all(exc, [future for _, _, future in group])
                 continue
             matched = result.matched_count
             answer = True if matched == len(group) else (False if matched == 0 else None)
@@ -1298,8 +1297,7 @@ class _GroupDone(_Group):
 
 
 class _GroupRelease(_Group):
-    """inbox_release calls grouped into one update_many; `{_id: {$in}, lease: {$in}}` matches
-    exactly the pairs asked for (a lease token is drawn at random for one take of one item)."""
+    """inbox_release calls grouped into one update_many (matching as _taken_as says)."""
 
     async def put(self, items: list[dict]) -> None:
         await self._put(items)
@@ -1310,16 +1308,23 @@ class _GroupRelease(_Group):
         items = [item for request, _ in batch for item in request]
         try:
             await self._collection().update_many(
-                {"_id": {"$in": [item["_id"] for item in items]}, "lease": {"$in": [item["lease"] for item in items]}},
+                _taken_as([(item["_id"], item["lease"]) for item in items]),
                 {"$set": {"state": "pending"}, "$unset": {"lease_until": "", "lease": ""},
                  "$inc": {"attempts": -1, "v": 1}},
             )
         except PyMongoError as exc:
-            self._failed(exc, [future for _, future in batch])
+            self._fail_all(exc, [future for _, future in batch])
             return
         for _, future in batch:
             if not future.done():
                 future.set_result(None)
+
+
+def _taken_as(pairs: list[tuple]) -> dict:
+    """The filter of items still taken as (item _id, lease token) say, for one write over many:
+    `{_id: {$in}, lease: {$in}}` matches exactly the pairs asked for, as a lease token is drawn at
+    random for one take of one item; an item taken again since (another token) is left alone."""
+    return {"_id": {"$in": [item_id for item_id, _ in pairs]}, "lease": {"$in": [lease for _, lease in pairs]}}
 
 
 def _failed(exc: BaseException) -> StorageError:

@@ -102,6 +102,18 @@ def test_two_holders_never_run_the_work_at_once(mongo_uri):
     assert doc["state"] == "stopped", "the last one released it too"
 
 
+async def _loses_its_first_cancellation(cancels: list) -> None:
+    """A scan loop, one query after another, that loses its first cancellation as `wait_for` can
+    (the loop goes on) and ends at the second."""
+    while True:
+        try:
+            await asyncio.sleep(0.05)
+        except asyncio.CancelledError:
+            cancels.append(time.monotonic())
+            if len(cancels) > 1:
+                raise
+
+
 def test_a_stop_the_work_loses_once_still_stops_it_and_lets_the_lease_go(mongo_uri):
     """On Python 3.11 `asyncio.wait_for` (inside the MongoDB driver too) can return a result and
     drop the cancellation that arrived in the same moment; the work here drops its first one that
@@ -114,14 +126,7 @@ def test_a_stop_the_work_loses_once_still_stops_it_and_lets_the_lease_go(mongo_u
 
         async def work():
             started.set()
-            while True:
-                try:
-                    await asyncio.sleep(0.05)  # a scan loop, one query after another
-                except asyncio.CancelledError:
-                    cancels.append(time.monotonic())
-                    if len(cancels) > 1:
-                        raise
-                    # the first one is lost, as wait_for loses it: the loop goes on
+            await _loses_its_first_cancellation(cancels)
 
         holder = LeaseHolder(store, NAME, 30, lambda: ("connected", True), holder="a")
         running = asyncio.create_task(holder.run(work))
@@ -149,15 +154,6 @@ def test_stopping_a_task_that_loses_its_cancellation_cancels_it_again():
     async def scenario():
         cancels = []
 
-        async def loop():
-            while True:
-                try:
-                    await asyncio.sleep(0.05)
-                except asyncio.CancelledError:
-                    cancels.append(1)
-                    if len(cancels) > 1:
-                        raise
-
         let_go = asyncio.Event()
 
         async def stubborn():
@@ -169,7 +165,7 @@ def test_stopping_a_task_that_loses_its_cancellation_cancels_it_again():
                         raise
                     # otherwise it never stops: left behind once patience runs out
 
-        tasks = [asyncio.create_task(loop()), asyncio.create_task(stubborn())]
+        tasks = [asyncio.create_task(_loses_its_first_cancellation(cancels)), asyncio.create_task(stubborn())]
         await asyncio.sleep(0.1)
         async with asyncio.timeout(10):
             await stopping.stop(tasks[0])
